@@ -1,1 +1,103 @@
-export {};
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import { Dalga } from './app.js';
+import { ConfigError } from './config/config.js';
+import { loadConfig } from './config/load-config.js';
+import { InstanceLockError } from './jobs/instance-lock.js';
+import { describe, JobStore, StoreUnavailableError, TableMissingError } from './jobs/job-store.js';
+import { createLogger } from './log/logger.js';
+import { packageVersion } from './version.js';
+
+const USAGE = `usage: dalga [-config dalga.ini] [-create-table] [-debug] [-version]
+
+  -config FILE     INI config file (default: none; the embedded SQLite file dalga.sqlite)
+  -create-table    create the jobs table and its indexes, then exit (safe to run twice)
+  -debug           verbose logs
+  -version         print the version and exit
+
+Environment variables DALGA_<SECTION>_<KEY> override the file (DALGA_MYSQL_HOST=...).`;
+
+/** Both spellings work: -config and --config. */
+function normalize(argv: string[]): string[] {
+  return argv.map((arg) => (/^-[a-z][a-z-]*(=.*)?$/.test(arg) ? `-${arg}` : arg));
+}
+
+function fail(message: string, code = 2): never {
+  process.stderr.write(`dalga: ${message}\n`);
+  process.exit(code);
+}
+
+async function main(): Promise<void> {
+  let args;
+  try {
+    args = parseArgs({
+      args: normalize(process.argv.slice(2)),
+      options: {
+        config: { type: 'string' },
+        'create-table': { type: 'boolean', default: false },
+        debug: { type: 'boolean', default: false },
+        version: { type: 'boolean', default: false },
+        help: { type: 'boolean', default: false },
+      },
+      allowPositionals: false,
+    }).values;
+  } catch (error) {
+    fail(`${(error as Error).message}\n${USAGE}`);
+  }
+  if (args.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  if (args.version) {
+    process.stdout.write(`dalga ${packageVersion()}\n`);
+    return;
+  }
+
+  let config;
+  try {
+    config = loadConfig(args.config);
+  } catch (error) {
+    if (error instanceof ConfigError) fail(`config: ${error.message}`);
+    throw error;
+  }
+  const log = createLogger({ debug: args.debug });
+
+  if (args['create-table']) {
+    const store = await JobStore.open(config.database);
+    try {
+      const created = await store.createTable();
+      process.stdout.write(`${created ? 'created' : 'already exists:'} ${describe(config.database)}\n`);
+    } finally {
+      await store.close();
+    }
+    return;
+  }
+
+  const dalga = await Dalga.start({ config, log });
+  let stopping = false;
+  const shutdown = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      log.warn({ signal }, 'second signal: exiting without waiting');
+      process.exit(1);
+    }
+    stopping = true;
+    log.info({ signal }, 'stopping');
+    dalga.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        log.error({ err: error }, 'stop failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', shutdown);
+  process.on('SIGTERM', shutdown);
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof TableMissingError || error instanceof InstanceLockError || error instanceof StoreUnavailableError) {
+    fail(error.message, 1);
+  }
+  process.stderr.write(`dalga: ${(error as Error).stack ?? String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,230 @@
+/**
+ * The server's configuration: typed, validated, with every default written down once.
+ *
+ * Input is a two-level map (section -> key -> text), as read from the INI file and the
+ * DALGA_<SECTION>_<KEY> environment variables. Unknown sections or keys and bad values are
+ * rejected with a ConfigError naming `[section] key`, so that a typo stops the server at start
+ * instead of being silently ignored.
+ */
+
+export type RawConfig = Record<string, Record<string, string>>;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export interface MysqlSettings {
+  kind: 'mysql';
+  host: string;
+  port: number;
+  db: string;
+  table: string;
+  user: string;
+  password: string;
+}
+
+export interface SqliteSettings {
+  kind: 'sqlite';
+  /** Database file, relative to the working directory. */
+  file: string;
+  table: string;
+}
+
+export type DatabaseSettings = MysqlSettings | SqliteSettings;
+
+export interface ListenSettings {
+  host: string;
+  port: number;
+}
+
+export interface EndpointSettings {
+  /** Callbacks go to baseurl + job path; always ends with "/". */
+  baseUrl: string;
+  timeoutMs: number;
+}
+
+export interface JobSettings {
+  retryIntervalMs: number;
+  retryMultiplier: number;
+  retryMaxIntervalMs: number;
+  /** 0 = retry forever. Otherwise a slot failing for longer than this disables the job. */
+  retryStopAfterMs: number;
+  randomizationFactor: number;
+  fixedIntervals: boolean;
+  maxRunning: number;
+}
+
+export interface Config {
+  database: DatabaseSettings;
+  listen: ListenSettings;
+  endpoint: EndpointSettings;
+  jobs: JobSettings;
+}
+
+type Parser<T> = (text: string) => T;
+
+interface KeySpec<T> {
+  default: T;
+  parse: Parser<T>;
+}
+
+const text: Parser<string> = (value) => value;
+
+function nonEmpty(value: string): string {
+  if (value === '') throw new Error('must not be empty');
+  return value;
+}
+
+function integer(min: number, max: number): Parser<number> {
+  return (value) => {
+    if (!/^-?\d+$/.test(value)) throw new Error(`"${value}" is not a whole number`);
+    const n = Number(value);
+    if (n < min || n > max) throw new Error(`${n} is outside ${min}..${max}`);
+    return n;
+  };
+}
+
+function decimal(min: number, max: number): Parser<number> {
+  return (value) => {
+    const n = value.trim() === '' ? NaN : Number(value);
+    if (!Number.isFinite(n)) throw new Error(`"${value}" is not a number`);
+    if (n < min || n > max) throw new Error(`${n} is outside ${min}..${max}`);
+    return n;
+  };
+}
+
+/** Seconds (fractions allowed) to milliseconds. */
+function seconds(min: number, max: number): Parser<number> {
+  const parse = decimal(min, max);
+  return (value) => Math.round(parse(value) * 1000);
+}
+
+const BOOLEANS: Record<string, boolean> = {
+  true: true, false: false, '1': true, '0': false, yes: true, no: false, on: true, off: false,
+};
+
+export const boolean: Parser<boolean> = (value) => {
+  const parsed = BOOLEANS[value.toLowerCase()];
+  if (parsed === undefined) throw new Error(`"${value}" is not a boolean (true/false/1/0/yes/no/on/off)`);
+  return parsed;
+};
+
+/** A SQL identifier we can safely put in DDL and in lock names. */
+function tableName(value: string): string {
+  if (!/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(value)) {
+    throw new Error(`"${value}" is not a plain table name (letters, digits, underscore)`);
+  }
+  return value;
+}
+
+function httpBaseUrl(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new Error(`"${value}" is not an absolute URL`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('must be an http or https URL');
+  if (url.search || url.hash) throw new Error('must not have a query or fragment');
+  if (url.username || url.password) throw new Error('must not contain credentials');
+  if (!url.pathname.endsWith('/')) url.pathname += '/';
+  return url.href;
+}
+
+const SECTIONS = {
+  mysql: {
+    host: { default: '127.0.0.1', parse: nonEmpty },
+    port: { default: 3306, parse: integer(1, 65535) },
+    db: { default: 'test', parse: nonEmpty },
+    table: { default: 'dalga', parse: tableName },
+    user: { default: 'root', parse: nonEmpty },
+    password: { default: '', parse: text },
+  },
+  sqlite: {
+    file: { default: 'dalga.sqlite', parse: nonEmpty },
+    table: { default: 'dalga', parse: tableName },
+  },
+  listen: {
+    host: { default: '127.0.0.1', parse: nonEmpty },
+    port: { default: 34006, parse: integer(0, 65535) },
+  },
+  endpoint: {
+    baseurl: { default: 'http://127.0.0.1:5000/', parse: httpBaseUrl },
+    timeout: { default: 10_000, parse: seconds(0.001, 3600) },
+  },
+  jobs: {
+    retry_interval: { default: 1_000, parse: seconds(0.001, 365 * 86400) },
+    retry_multiplier: { default: 2, parse: decimal(1, 100) },
+    retry_max_interval: { default: 3_600_000, parse: seconds(0.001, 365 * 86400) },
+    retry_stop_after: { default: 0, parse: seconds(0, 100 * 365 * 86400) },
+    randomization_factor: { default: 0, parse: decimal(0, 1) },
+    fixed_intervals: { default: true, parse: boolean },
+    max_running: { default: 100, parse: integer(1, 100_000) },
+  },
+} satisfies Record<string, Record<string, KeySpec<unknown>>>;
+
+type Sections = typeof SECTIONS;
+type SectionValues<S extends keyof Sections> = {
+  [K in keyof Sections[S]]: Sections[S][K] extends KeySpec<infer T> ? T : never;
+};
+
+export const CONFIG_SECTIONS = Object.keys(SECTIONS) as (keyof Sections)[];
+
+function readSection<S extends keyof Sections>(raw: RawConfig, section: S): SectionValues<S> {
+  const specs = SECTIONS[section] as Record<string, KeySpec<unknown>>;
+  const given = raw[section] ?? {};
+  const values: Record<string, unknown> = {};
+  for (const [key, spec] of Object.entries(specs)) {
+    const value = given[key];
+    if (value === undefined) {
+      values[key] = spec.default;
+      continue;
+    }
+    try {
+      values[key] = spec.parse(value.trim());
+    } catch (error) {
+      throw new ConfigError(`[${section}] ${key}: ${(error as Error).message}`);
+    }
+  }
+  return values as SectionValues<S>;
+}
+
+function rejectUnknown(raw: RawConfig): void {
+  for (const [section, keys] of Object.entries(raw)) {
+    if (!(section in SECTIONS)) {
+      throw new ConfigError(`unknown section [${section}] (known: ${CONFIG_SECTIONS.join(', ')})`);
+    }
+    const known = SECTIONS[section as keyof Sections];
+    for (const key of Object.keys(keys)) {
+      if (!(key in known)) {
+        throw new ConfigError(`[${section}] ${key}: unknown key (known: ${Object.keys(known).join(', ')})`);
+      }
+    }
+  }
+}
+
+/** Validates raw sections into a Config. The presence of [mysql] selects MySQL; otherwise SQLite. */
+export function buildConfig(raw: RawConfig): Config {
+  rejectUnknown(raw);
+  if (raw.mysql && raw.sqlite) throw new ConfigError('[mysql] and [sqlite] are exclusive: keep one');
+  const listen = readSection(raw, 'listen');
+  const endpoint = readSection(raw, 'endpoint');
+  const jobs = readSection(raw, 'jobs');
+  const database: DatabaseSettings = raw.mysql
+    ? { kind: 'mysql', ...readSection(raw, 'mysql') }
+    : { kind: 'sqlite', ...readSection(raw, 'sqlite') };
+  return {
+    database,
+    listen,
+    endpoint: { baseUrl: endpoint.baseurl, timeoutMs: endpoint.timeout },
+    jobs: {
+      retryIntervalMs: jobs.retry_interval,
+      retryMultiplier: jobs.retry_multiplier,
+      retryMaxIntervalMs: jobs.retry_max_interval,
+      retryStopAfterMs: jobs.retry_stop_after,
+      randomizationFactor: jobs.randomization_factor,
+      fixedIntervals: jobs.fixed_intervals,
+      maxRunning: jobs.max_running,
+    },
+  };
+}

@@ -1,0 +1,100 @@
+import http from 'node:http';
+import https from 'node:https';
+import got, { type Got, RequestError } from 'got';
+import { formatTime } from '../jobs/job.js';
+import { callbackUrl } from './callback-url.js';
+
+export interface CallbackOptions {
+  /** Endpoint base URL; the job path is appended under it. */
+  baseUrl: string;
+  /** Whole-request timeout in ms. */
+  timeoutMs: number;
+  /** Sent as Dalga-Instance. */
+  instanceId: string;
+  /** Sockets kept per endpoint host; match max_running so a burst needs no new connections. */
+  maxSockets: number;
+}
+
+export interface CallbackRequest {
+  path: string;
+  body: string;
+  /** The slot served (Dalga-Sched). */
+  sched: number;
+  /** 1 for the first try of a slot (Dalga-Attempt). */
+  attempt: number;
+}
+
+/** status: the HTTP status, or null when no answer came; error: why it counts as a failure. */
+export interface CallbackResponse {
+  status: number | null;
+  error: string | null;
+}
+
+/**
+ * POSTs a job's body to its endpoint through got, over one keep-alive agent. The answer is its
+ * status line: the response body is never buffered (it is drained in the background), so a huge
+ * or endless body costs neither memory nor a callback slot beyond the timeout.
+ */
+export class CallbackClient {
+  private readonly client: Got;
+  private readonly baseUrl: URL;
+  private readonly agents: { http: http.Agent; https: https.Agent };
+
+  constructor(private readonly options: CallbackOptions) {
+    this.baseUrl = new URL(options.baseUrl);
+    const agentOptions = { keepAlive: true, maxSockets: options.maxSockets, maxFreeSockets: options.maxSockets };
+    this.agents = { http: new http.Agent(agentOptions), https: new https.Agent(agentOptions) };
+    this.client = got.extend({
+      agent: this.agents,
+      timeout: { request: options.timeoutMs },
+      retry: { limit: 0 },
+      throwHttpErrors: false,
+      followRedirect: false,
+      decompress: false,
+      headers: { 'user-agent': 'dalga' },
+    });
+  }
+
+  post(request: CallbackRequest): Promise<CallbackResponse> {
+    let url: URL;
+    try {
+      url = callbackUrl(this.baseUrl, request.path);
+    } catch (error) {
+      return Promise.resolve({ status: null, error: (error as Error).message });
+    }
+    return new Promise((resolve) => {
+      const stream = this.client.stream.post(url, {
+        body: request.body,
+        headers: {
+          'content-type': 'text/plain; charset=utf-8',
+          'dalga-sched': formatTime(request.sched),
+          'dalga-instance': this.options.instanceId,
+          'dalga-attempt': String(request.attempt),
+        },
+      });
+      let answered = false;
+      stream.on('response', (response: http.IncomingMessage) => {
+        answered = true;
+        const status = response.statusCode ?? null;
+        resolve({ status, error: status === 200 || status === 204 ? null : `endpoint answered ${status}` });
+        stream.resume(); // drain, so the socket can be reused
+      });
+      stream.on('error', (error: Error) => {
+        if (!answered) resolve({ status: null, error: describeError(error, this.options.timeoutMs) });
+      });
+    });
+  }
+
+  close(): void {
+    this.agents.http.destroy();
+    this.agents.https.destroy();
+  }
+}
+
+function describeError(error: Error, timeoutMs: number): string {
+  if (error instanceof RequestError) {
+    if (error.code === 'ETIMEDOUT') return `timeout: no answer within ${timeoutMs} ms`;
+    return `${error.code}: ${error.message}`;
+  }
+  return error.message;
+}

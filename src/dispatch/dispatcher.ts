@@ -1,0 +1,105 @@
+import type { Clock } from '../clock.js';
+import type { RunTicket } from '../jobs/job-service.js';
+import type { RunResult } from '../jobs/run-outcome.js';
+import type { CallbackRequest, CallbackResponse } from './callback.js';
+
+/** What the dispatcher needs from the jobs side. */
+export interface RunSource {
+  startRun(key: string): RunTicket | null;
+  finishRun(ticket: RunTicket, result: RunResult): Promise<void>;
+}
+
+export interface CallbackSender {
+  post(request: CallbackRequest): Promise<CallbackResponse>;
+}
+
+export interface DispatcherOptions {
+  runs: RunSource;
+  callbacks: CallbackSender;
+  clock: Clock;
+  /** At most this many callbacks in flight. */
+  maxRunning: number;
+  /** When a key became due (for lag); the hand-over time is used when unknown. */
+  dueOf?: (key: string) => number | null | undefined;
+  onRun?: (ticket: RunTicket, result: RunResult) => void;
+}
+
+export interface DispatcherStats {
+  running: number;
+  waiting: number;
+  /** When the oldest waiting key became due, or null. */
+  oldestWaitingDue: number | null;
+}
+
+/**
+ * Turns wheel expirations into callbacks: keys wait in due order, at most `maxRunning` run at
+ * once, and each run ends with its outcome written through the RunSource. A key that is no longer
+ * runnable when its turn comes (deleted, rescheduled, disabled, already running) is skipped.
+ */
+export class Dispatcher {
+  /** Waiting keys with their due time; a Map keeps arrival (= due) order. */
+  private readonly waiting = new Map<string, number>();
+  private readonly inFlight = new Set<Promise<void>>();
+  private stopped = false;
+
+  constructor(private readonly options: DispatcherOptions) {}
+
+  enqueue(keys: readonly string[]): void {
+    const now = this.options.clock.now();
+    for (const key of keys) {
+      if (!this.waiting.has(key)) this.waiting.set(key, this.options.dueOf?.(key) ?? now);
+    }
+    this.pump();
+  }
+
+  stats(): DispatcherStats {
+    const first = this.waiting.values().next();
+    return { running: this.inFlight.size, waiting: this.waiting.size, oldestWaitingDue: first.done ? null : first.value };
+  }
+
+  /** Stops starting callbacks and waits (at most timeoutMs) for those in flight and their write-backs. */
+  async drain(timeoutMs: number): Promise<boolean> {
+    this.stopped = true;
+    let timer: unknown;
+    const timedOut = new Promise<false>((resolve) => {
+      timer = this.options.clock.setTimeout(() => resolve(false), timeoutMs);
+    });
+    const done = Promise.all([...this.inFlight]).then(() => true as const);
+    const finished = await Promise.race([done, timedOut]);
+    this.options.clock.clearTimeout(timer);
+    return finished;
+  }
+
+  private pump(): void {
+    while (!this.stopped && this.inFlight.size < this.options.maxRunning && this.waiting.size > 0) {
+      const key = this.waiting.keys().next().value as string;
+      this.waiting.delete(key);
+      const ticket = this.options.runs.startRun(key);
+      if (ticket === null) continue;
+      const run = this.run(ticket).finally(() => {
+        this.inFlight.delete(run);
+        this.pump();
+      });
+      this.inFlight.add(run);
+    }
+  }
+
+  private async run(ticket: RunTicket): Promise<void> {
+    const { clock, callbacks, runs } = this.options;
+    const startedAt = clock.now();
+    let response: CallbackResponse;
+    try {
+      response = await callbacks.post({
+        path: ticket.job.path,
+        body: ticket.job.body,
+        sched: ticket.sched,
+        attempt: ticket.attempt,
+      });
+    } catch (error) {
+      response = { status: null, error: (error as Error).message };
+    }
+    const result: RunResult = { ...response, startedAt, finishedAt: clock.now() };
+    this.options.onRun?.(ticket, result);
+    await runs.finishRun(ticket, result);
+  }
+}

@@ -1,0 +1,116 @@
+import type Router from '@koa/router';
+import type { Context } from 'koa';
+import { parseJobSpec, PUT_PARAMETERS, parseBoolean } from '../../jobs/job-spec.js';
+import { validateBody, validatePath } from '../../jobs/job-key.js';
+import { jobJson } from '../../jobs/job.js';
+import type { JobService } from '../../jobs/job-service.js';
+import type { JobStore } from '../../jobs/job-store.js';
+import { HttpError } from '../http-error.js';
+import { requestParams } from '../request-params.js';
+
+export interface JobsRouteDeps {
+  service: JobService;
+  store: JobStore;
+  /** Null when jobs are loaded; else why the job routes cannot answer yet (503). */
+  unavailable: () => string | null;
+}
+
+const DEFAULT_PAGE = 100;
+const MAX_PAGE = 1000;
+
+/** `/jobs/<path>/<body>`: exactly two raw segments, each percent-decoded exactly once. */
+function jobIdentity(ctx: Context): { path: string; body: string } {
+  const segments = ctx.path.slice('/jobs/'.length).split('/');
+  if (segments.length !== 2) throw new HttpError(404, 'expected /jobs/<path>/<body> (encode "/" inside them as %2F)');
+  const [path, body] = segments.map((segment, index) => {
+    const name = index === 0 ? 'path' : 'body';
+    try {
+      return decodeURIComponent(segment);
+    } catch {
+      throw new HttpError(400, `${name}: invalid percent-encoding or UTF-8`);
+    }
+  });
+  validatePath(path);
+  validateBody(body);
+  return { path, body };
+}
+
+function encodeCursor(last: { path: string; body: string }): string {
+  return Buffer.from(JSON.stringify([last.path, last.body])).toString('base64url');
+}
+
+function decodeCursor(cursor: string): { path: string; body: string } {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (Array.isArray(value) && value.length === 2 && value.every((part) => typeof part === 'string')) {
+      return { path: value[0] as string, body: value[1] as string };
+    }
+  } catch {
+    // fall through
+  }
+  throw new HttpError(400, 'cursor: not a cursor returned by GET /jobs');
+}
+
+function pageLimit(text: string | undefined): number {
+  if (text === undefined) return DEFAULT_PAGE;
+  if (!/^\d+$/.test(text) || Number(text) < 1 || Number(text) > MAX_PAGE) {
+    throw new HttpError(400, `limit: must be a whole number from 1 to ${MAX_PAGE}`);
+  }
+  return Number(text);
+}
+
+export function jobsRoutes(router: Router, deps: JobsRouteDeps): void {
+  const { service, store } = deps;
+
+  const whenLoaded = async (_ctx: Context, next: () => Promise<unknown>) => {
+    const reason = deps.unavailable();
+    if (reason !== null) throw new HttpError(503, reason);
+    await next();
+  };
+
+  router.get('/jobs', whenLoaded, async (ctx) => {
+    const params = requestParams(ctx, ['path', 'limit', 'cursor'] as const);
+    const limit = pageLimit(params.limit);
+    const after = params.cursor ? decodeCursor(params.cursor) : null;
+    const page = await store.page({ prefix: params.path, after, limit });
+    ctx.body = { jobs: page.jobs.map(jobJson), next_cursor: page.last ? encodeCursor(page.last) : null };
+  });
+
+  router.put('/jobs/:path/:body', whenLoaded, async (ctx) => {
+    const { path, body } = jobIdentity(ctx);
+    const spec = parseJobSpec(requestParams(ctx, PUT_PARAMETERS));
+    ctx.status = 201;
+    ctx.body = jobJson(await service.schedule(path, body, spec));
+  });
+
+  router.get('/jobs/:path/:body', whenLoaded, (ctx) => {
+    const { path, body } = jobIdentity(ctx);
+    const job = service.get(path, body);
+    if (!job) throw new HttpError(404, 'job not found');
+    ctx.body = jobJson(job);
+  });
+
+  router.delete('/jobs/:path/:body', whenLoaded, async (ctx) => {
+    const { path, body } = jobIdentity(ctx);
+    await service.remove(path, body);
+    ctx.status = 204;
+  });
+
+  // Trigger. Parameters are ignored: the original README's example sends ?interval=60 along.
+  router.post('/jobs/:path/:body', whenLoaded, async (ctx) => {
+    const { path, body } = jobIdentity(ctx);
+    ctx.body = jobJson(await service.trigger(path, body));
+  });
+
+  router.patch('/jobs/:path/:body', whenLoaded, async (ctx) => {
+    const { path, body } = jobIdentity(ctx);
+    const params = requestParams(ctx, ['disable', 'enable'] as const);
+    if ((params.disable === undefined) === (params.enable === undefined)) {
+      throw new HttpError(400, 'give exactly one of disable=true or enable=true');
+    }
+    const enabled =
+      params.enable !== undefined ? parseBoolean('enable', params.enable) : !parseBoolean('disable', params.disable as string);
+    ctx.body = jobJson(await service.setEnabled(path, body, enabled));
+  });
+
+}

@@ -1,0 +1,29 @@
+/** TypeORM DataSource options for a database setting (also used by ormconfig.ts for the TypeORM CLI). */
+import 'reflect-metadata';
+import type { DataSourceOptions } from 'typeorm';
+import type { DatabaseSettings } from '../config/config.js';
+import { jobEntity } from './job.entity.js';
+
+export function dataSourceOptions(settings: DatabaseSettings, keyCollation?: string): DataSourceOptions {
+  const entities = [jobEntity(settings.table, keyCollation)];
+  if (settings.kind === 'sqlite') {
+    return { type: 'better-sqlite3', database: settings.file, entities, synchronize: false, logging: false };
+  }
+  return {
+    type: 'mysql',
+    host: settings.host,
+    port: settings.port,
+    username: settings.user,
+    password: settings.password,
+    database: settings.db,
+    charset: 'utf8mb4',
+    timezone: 'Z',
+    entities,
+    synchronize: false,
+    logging: false,
+    connectTimeout: 5_000,
+    poolSize: 20,
+    extra: { enableKeepAlive: true, keepAliveInitialDelay: 10_000 },
+  };
+}
+

@@ -1,0 +1,281 @@
+import type { Clock } from '../clock.js';
+import type { WheelTimer } from '../wheel/wheel-timer.js';
+import { firstRunOf, type JobSpec } from './job-spec.js';
+import { jobKey } from './job-key.js';
+import { servedSlot, type Job } from './job.js';
+import type { JobStore } from './job-store.js';
+import { KeyQueue } from './key-queue.js';
+import { applyOutcome, type OutcomePolicy, type RunResult } from './run-outcome.js';
+
+/**
+ * The write-through coordinator between the database (the truth) and memory (the wheel and the
+ * job map, a copy of the whole table).
+ *
+ * Invariants:
+ * - Every change of a key runs in that key's KeyQueue slot: database first; memory only after the
+ *   commit. A failed commit throws and leaves memory untouched.
+ * - A key is in exactly one place: the wheel (enabled, waiting), running (a callback in flight or
+ *   its outcome not yet written), or neither (disabled). Never two callbacks for one key.
+ * - Every API change bumps the key's version. A run's outcome carries the version it started
+ *   with; if the version moved, the outcome writes last_* only: it never overwrites the new
+ *   schedule and never brings back a deleted job.
+ */
+
+interface JobState {
+  job: Job;
+  version: number;
+}
+
+/** A callback about to be made: what to send, and the version to check the outcome against. */
+export interface RunTicket {
+  key: string;
+  job: Job;
+  version: number;
+  /** Dalga-Sched: the slot served. */
+  sched: number;
+  /** Dalga-Attempt: 1 for the first try of the slot. */
+  attempt: number;
+}
+
+export class JobNotFoundError extends Error {
+  override name = 'JobNotFoundError';
+}
+
+export class JobConflictError extends Error {
+  override name = 'JobConflictError';
+}
+
+export interface JobServiceOptions {
+  store: JobStore;
+  timer: WheelTimer<string>;
+  clock: Clock;
+  policy: OutcomePolicy;
+  /** Delay before retrying an outcome write-back that failed (database down). Default 1 s, doubling to 30 s. */
+  writeBackRetryMs?: number;
+  onWriteBackError?: (key: string, error: unknown) => void;
+}
+
+export class JobService {
+  private readonly states = new Map<string, JobState>();
+  private readonly queue = new KeyQueue();
+  private readonly store: JobStore;
+  private readonly timer: WheelTimer<string>;
+  private readonly clock: Clock;
+  private readonly policy: OutcomePolicy;
+  private readonly writeBackRetryMs: number;
+  private readonly onWriteBackError: (key: string, error: unknown) => void;
+  private versions = 0;
+  private pendingWriteBacks = 0;
+  private disabledCount = 0;
+  /** Keys whose callback is in flight or whose outcome is not yet written; outlives a DELETE. */
+  private readonly running = new Set<string>();
+
+  constructor(options: JobServiceOptions) {
+    this.store = options.store;
+    this.timer = options.timer;
+    this.clock = options.clock;
+    this.policy = options.policy;
+    this.writeBackRetryMs = options.writeBackRetryMs ?? 1_000;
+    this.onWriteBackError = options.onWriteBackError ?? (() => {});
+  }
+
+  /** Loads every row into memory and the wheel. Call once, before the API serves jobs. */
+  async load(onProgress?: (loaded: number) => void): Promise<number> {
+    let loaded = 0;
+    return this.store.loadAll((job) => {
+      const key = jobKey(job.path, job.body);
+      this.commit(key, job);
+      if (++loaded % 100_000 === 0) onProgress?.(loaded);
+    });
+  }
+
+  get(path: string, body: string): Job | undefined {
+    return this.states.get(jobKey(path, body))?.job;
+  }
+
+  getByKey(key: string): Job | undefined {
+    return this.states.get(key)?.job;
+  }
+
+  counts(): { total: number; disabled: number; running: number; writeBacksPending: number } {
+    return {
+      total: this.states.size,
+      disabled: this.disabledCount,
+      running: this.running.size,
+      writeBacksPending: this.pendingWriteBacks,
+    };
+  }
+
+  /** PUT: create or replace. Keeps created_at and the last run's record of a replaced job. */
+  schedule(path: string, body: string, spec: JobSpec): Promise<Job> {
+    const key = jobKey(path, body);
+    return this.queue.run(key, async () => {
+      const now = this.clock.now();
+      const previous = this.states.get(key)?.job;
+      const first = firstRunOf(spec, now);
+      const job: Job = {
+        path,
+        body,
+        interval: spec.interval,
+        cron: spec.cron,
+        location: spec.location,
+        oneOff: spec.oneOff,
+        nextRun: first,
+        nextSched: first,
+        triggeredAt: null,
+        attempts: 0,
+        lastRun: previous?.lastRun ?? null,
+        lastStatus: previous?.lastStatus ?? null,
+        lastError: previous?.lastError ?? null,
+        createdAt: previous?.createdAt ?? now,
+        updatedAt: now,
+      };
+      await this.store.upsert(job);
+      this.commit(key, job);
+      return job;
+    });
+  }
+
+  /** DELETE: idempotent. */
+  remove(path: string, body: string): Promise<void> {
+    const key = jobKey(path, body);
+    return this.queue.run(key, async () => {
+      await this.store.delete(path, body);
+      this.forget(key);
+    });
+  }
+
+  /** POST: run now, as an extra run; afterwards the job goes back to the slot it was waiting for. */
+  trigger(path: string, body: string): Promise<Job> {
+    const key = jobKey(path, body);
+    return this.queue.run(key, async () => {
+      const state = this.existing(key);
+      if (this.running.has(key)) throw new JobConflictError('job is running now; trigger it again when it has finished');
+      if (state.job.nextRun === null) throw new JobConflictError('job is disabled; enable it before triggering');
+      const now = this.clock.now();
+      const job: Job = { ...state.job, triggeredAt: now, nextRun: now, attempts: 0, updatedAt: now };
+      await this.store.upsert(job);
+      this.commit(key, job);
+      return job;
+    });
+  }
+
+  /**
+   * PATCH: a disabled job never fires. Enabling puts it back on its slot; a slot missed while
+   * disabled runs once, at once (serving that slot), then the schedule skips what is past.
+   */
+  setEnabled(path: string, body: string, enabled: boolean): Promise<Job> {
+    const key = jobKey(path, body);
+    return this.queue.run(key, async () => {
+      const state = this.existing(key);
+      if ((state.job.nextRun !== null) === enabled) return state.job;
+      const now = this.clock.now();
+      const job: Job = enabled
+        ? { ...state.job, nextRun: Math.max(state.job.nextSched, now), triggeredAt: null, attempts: 0, updatedAt: now }
+        : { ...state.job, nextRun: null, triggeredAt: null, updatedAt: now };
+      await this.store.upsert(job);
+      this.commit(key, job);
+      return job;
+    });
+  }
+
+  /**
+   * Called by the dispatcher when a key's time has come. Returns null when there is nothing to
+   * run any more (deleted, disabled, moved to the future by an API change, or already running).
+   */
+  startRun(key: string): RunTicket | null {
+    const state = this.states.get(key);
+    if (!state || this.running.has(key) || state.job.nextRun === null || state.job.nextRun > this.clock.now()) return null;
+    this.timer.cancel(key);
+    this.running.add(key);
+    return { key, job: state.job, version: state.version, sched: servedSlot(state.job), attempt: state.job.attempts + 1 };
+  }
+
+  /**
+   * Writes a run's outcome and puts the job back on the wheel. If the database is down, the outcome
+   * is kept and retried until it lands; the job stays "running" meanwhile so it cannot fire again.
+   * Resolves once the outcome is written (or found overtaken by an API change).
+   */
+  async finishRun(ticket: RunTicket, result: RunResult): Promise<void> {
+    let delay = this.writeBackRetryMs;
+    this.pendingWriteBacks++;
+    try {
+      for (;;) {
+        try {
+          await this.queue.run(ticket.key, () => this.writeBack(ticket, result));
+          return;
+        } catch (error) {
+          this.onWriteBackError(ticket.key, error);
+          await new Promise((resolve) => this.clock.setTimeout(() => resolve(undefined), delay));
+          delay = Math.min(delay * 2, 30_000);
+        }
+      }
+    } finally {
+      this.pendingWriteBacks--;
+    }
+  }
+
+  /** Throws (leaving the key running) when the database write fails. */
+  private async writeBack(ticket: RunTicket, result: RunResult): Promise<void> {
+    const state = this.states.get(ticket.key);
+    if (state && state.version !== ticket.version) {
+      // Overtaken by an API change: record the run, keep the new schedule.
+      const last = { lastRun: result.startedAt, lastStatus: result.status, lastError: result.error };
+      await this.store.recordLastRun({ path: state.job.path, body: state.job.body, ...last });
+      this.setJob(state, { ...state.job, ...last });
+    } else if (state) {
+      const next = applyOutcome(ticket.job, result, this.policy);
+      if (next.kind === 'delete') {
+        await this.store.delete(ticket.job.path, ticket.job.body);
+        this.forget(ticket.key);
+      } else if (await this.store.update(next.job)) {
+        this.setJob(state, next.job);
+      } else {
+        this.forget(ticket.key); // the row is gone from under us: memory follows the database
+      }
+    } // else: deleted while running, and it stays deleted
+    this.running.delete(ticket.key);
+    const current = this.states.get(ticket.key);
+    if (current) this.place(ticket.key, current);
+  }
+
+  /** Drops a deleted job from memory. A callback in flight for it stays counted until it ends. */
+  private forget(key: string): void {
+    const state = this.states.get(key);
+    if (!state) return;
+    if (state.job.nextRun === null) this.disabledCount--;
+    this.states.delete(key);
+    this.timer.cancel(key);
+  }
+
+  private setJob(state: JobState, job: Job): void {
+    this.disabledCount += Number(job.nextRun === null) - Number(state.job.nextRun === null);
+    state.job = job;
+  }
+
+  private existing(key: string): JobState {
+    const state = this.states.get(key);
+    if (!state) throw new JobNotFoundError('job not found');
+    return state;
+  }
+
+  /** Memory after a committed API change: new version; back on the wheel unless it is running. */
+  private commit(key: string, job: Job): void {
+    let state = this.states.get(key);
+    if (state) {
+      this.setJob(state, job);
+      state.version = ++this.versions;
+    } else {
+      state = { job, version: ++this.versions };
+      this.states.set(key, state);
+      if (job.nextRun === null) this.disabledCount++;
+    }
+    this.place(key, state);
+  }
+
+  private place(key: string, state: JobState): void {
+    if (this.running.has(key)) return; // its outcome puts it back
+    if (state.job.nextRun === null) this.timer.cancel(key);
+    else this.timer.schedule(key, state.job.nextRun);
+  }
+}

@@ -1,0 +1,298 @@
+import 'reflect-metadata';
+import { DataSource, type Repository } from 'typeorm';
+import type { DatabaseSettings } from '../config/config.js';
+import { dataSourceOptions } from './data-source-options.js';
+import type { Job } from './job.js';
+import type { JobRow } from './job.entity.js';
+
+/** Any failure to reach or use the database: the API answers 503, callbacks keep their outcome for later. */
+export class StoreUnavailableError extends Error {
+  override name = 'StoreUnavailableError';
+}
+
+export class TableMissingError extends Error {
+  override name = 'TableMissingError';
+}
+
+export interface JobStoreOptions {
+  /** A statement taking longer than this fails with StoreUnavailableError (the statement itself may still land). Default 10 s. */
+  queryTimeoutMs?: number;
+  /** Rows per page when loading from SQLite (MySQL streams). Default 10,000. */
+  loadPageSize?: number;
+}
+
+export interface JobPage {
+  jobs: Job[];
+  /** Key of the last job returned, when there may be more. */
+  last: { path: string; body: string } | null;
+}
+
+type Dialect = DatabaseSettings['kind'];
+
+function toDate(ms: number): Date;
+function toDate(ms: number | null): Date | null;
+function toDate(ms: number | null): Date | null {
+  return ms === null ? null : new Date(ms);
+}
+
+/** mysql2 hands back Date objects; SQLite hands back "YYYY-MM-DD HH:MM:SS.SSS" text in UTC. */
+function fromDbTime(value: unknown): number | null {
+  if (value === null || value === undefined) return null;
+  if (value instanceof Date) return value.getTime();
+  if (typeof value === 'string') return Date.parse(`${value.replace(' ', 'T')}Z`);
+  throw new TypeError(`unexpected time value ${String(value)}`);
+}
+
+function toRow(job: Job): JobRow {
+  return {
+    path: job.path,
+    body: job.body,
+    interval: job.interval,
+    cron: job.cron,
+    location: job.location,
+    oneOff: job.oneOff,
+    nextRun: toDate(job.nextRun),
+    nextSched: toDate(job.nextSched),
+    triggeredAt: toDate(job.triggeredAt),
+    attempts: job.attempts,
+    lastRun: toDate(job.lastRun),
+    lastStatus: job.lastStatus,
+    lastError: job.lastError,
+    createdAt: toDate(job.createdAt),
+    updatedAt: toDate(job.updatedAt),
+  };
+}
+
+/** A raw row (database column names) to a Job. */
+function fromRawRow(row: Record<string, unknown>): Job {
+  return {
+    path: row.path as string,
+    body: row.body as string,
+    interval: (row.interval as string | null) ?? null,
+    cron: (row.cron as string | null) ?? null,
+    location: row.location as string,
+    oneOff: Boolean(row.one_off),
+    nextRun: fromDbTime(row.next_run),
+    nextSched: fromDbTime(row.next_sched) as number,
+    triggeredAt: fromDbTime(row.triggered_at),
+    attempts: Number(row.attempts),
+    lastRun: fromDbTime(row.last_run),
+    lastStatus: row.last_status === null ? null : Number(row.last_status),
+    lastError: (row.last_error as string | null) ?? null,
+    createdAt: fromDbTime(row.created_at) as number,
+    updatedAt: fromDbTime(row.updated_at) as number,
+  };
+}
+
+const SELECT_COLUMNS =
+  'path, body, `interval`, cron, location, one_off, next_run, next_sched, triggered_at, attempts, last_run, last_status, last_error, created_at, updated_at';
+
+/**
+ * Database access for jobs, through TypeORM: load all, upsert, delete, write back a run's outcome,
+ * create the table. Every failure surfaces as StoreUnavailableError; nothing here touches memory.
+ */
+export class JobStore {
+  private readonly repository: Repository<JobRow>;
+  private readonly queryTimeoutMs: number;
+  private readonly loadPageSize: number;
+
+  private constructor(
+    readonly dataSource: DataSource,
+    readonly settings: DatabaseSettings,
+    options: JobStoreOptions,
+  ) {
+    this.repository = dataSource.getRepository<JobRow>(dataSource.entityMetadatas[0].target);
+    this.queryTimeoutMs = options.queryTimeoutMs ?? 10_000;
+    this.loadPageSize = options.loadPageSize ?? 10_000;
+  }
+
+  static async open(settings: DatabaseSettings, options: JobStoreOptions = {}): Promise<JobStore> {
+    const dataSource = new DataSource(dataSourceOptions(settings));
+    try {
+      await dataSource.initialize();
+    } catch (error) {
+      throw new StoreUnavailableError(`cannot connect to ${describe(settings)}: ${errorText(error)}`);
+    }
+    return new JobStore(dataSource, settings, options);
+  }
+
+  get dialect(): Dialect {
+    return this.settings.kind;
+  }
+
+  get table(): string {
+    return this.settings.table;
+  }
+
+  async close(): Promise<void> {
+    if (this.dataSource.isInitialized) await this.dataSource.destroy();
+  }
+
+  async tableExists(): Promise<boolean> {
+    return this.run(async () => {
+      const runner = this.dataSource.createQueryRunner();
+      try {
+        return await runner.hasTable(this.table);
+      } finally {
+        await runner.release();
+      }
+    });
+  }
+
+  /**
+   * Creates the table and its indexes if missing; returns whether it created it. On MySQL the key
+   * columns get a binary no-pad collation where the server has one, so keys compare like the Map.
+   */
+  async createTable(): Promise<boolean> {
+    if (await this.tableExists()) return false;
+    const collation = this.dialect === 'mysql' ? await this.binaryCollation() : undefined;
+    const schemaSource = new DataSource(dataSourceOptions(this.settings, collation));
+    await this.run(async () => {
+      await schemaSource.initialize();
+      try {
+        await schemaSource.synchronize();
+      } finally {
+        await schemaSource.destroy();
+      }
+    });
+    return true;
+  }
+
+  private async binaryCollation(): Promise<string> {
+    const rows = (await this.run(() =>
+      this.dataSource.query(
+        "SELECT COLLATION_NAME AS name FROM information_schema.COLLATIONS WHERE COLLATION_NAME IN ('utf8mb4_0900_bin', 'utf8mb4_nopad_bin')",
+      ),
+    )) as { name: string }[];
+    const names = rows.map((row) => row.name);
+    return names.find((name) => name === 'utf8mb4_0900_bin') ?? names[0] ?? 'utf8mb4_bin';
+  }
+
+  async ping(): Promise<void> {
+    await this.run(() => this.dataSource.query('SELECT 1'));
+  }
+
+  async count(): Promise<number> {
+    return this.run(() => this.repository.count());
+  }
+
+  /**
+   * Calls onJob for every row, without holding all rows at once: MySQL streams, SQLite pages by key.
+   * Returns the number of rows.
+   */
+  async loadAll(onJob: (job: Job) => void): Promise<number> {
+    try {
+      return this.dialect === 'mysql' ? await this.streamAll(onJob) : await this.pageAll(onJob);
+    } catch (error) {
+      throw new StoreUnavailableError(`loading jobs failed: ${errorText(error)}`);
+    }
+  }
+
+  private async streamAll(onJob: (job: Job) => void): Promise<number> {
+    const runner = this.dataSource.createQueryRunner('slave');
+    try {
+      const stream = await runner.stream(`SELECT ${SELECT_COLUMNS} FROM \`${this.table}\``);
+      let count = 0;
+      for await (const row of stream) {
+        onJob(fromRawRow(row as Record<string, unknown>));
+        count++;
+      }
+      return count;
+    } finally {
+      await runner.release();
+    }
+  }
+
+  private async pageAll(onJob: (job: Job) => void): Promise<number> {
+    let count = 0;
+    let after: { path: string; body: string } | null = null;
+    for (;;) {
+      const page = await this.page({ after, limit: this.loadPageSize });
+      for (const job of page.jobs) onJob(job);
+      count += page.jobs.length;
+      if (page.last === null) return count;
+      after = page.last;
+    }
+  }
+
+  /** Jobs ordered by (path, body), after the given key, optionally only paths starting with `prefix`. */
+  async page(query: { prefix?: string; after: { path: string; body: string } | null; limit: number }): Promise<JobPage> {
+    const conditions: string[] = [];
+    const parameters: unknown[] = [];
+    if (query.prefix) {
+      // A byte-wise range instead of LIKE: no wildcards to escape, and SQLite's LIKE ignores case.
+      conditions.push('path >= ? AND path < ?');
+      parameters.push(query.prefix, `${query.prefix}\u{10FFFF}`);
+    }
+    if (query.after) {
+      conditions.push('(path > ? OR (path = ? AND body > ?))');
+      parameters.push(query.after.path, query.after.path, query.after.body);
+    }
+    const where = conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '';
+    const sql = `SELECT ${SELECT_COLUMNS} FROM \`${this.table}\` ${where} ORDER BY path, body LIMIT ${Math.trunc(query.limit)}`;
+    const rows = (await this.run(() => this.dataSource.query(sql, parameters))) as Record<string, unknown>[];
+    const jobs = rows.map((row) => fromRawRow(row));
+    const lastJob = jobs.at(-1);
+    return { jobs, last: jobs.length === query.limit && lastJob ? { path: lastJob.path, body: lastJob.body } : null };
+  }
+
+  /** Insert or replace the whole row. */
+  async upsert(job: Job): Promise<void> {
+    await this.run(() =>
+      this.repository.upsert(toRow(job), { conflictPaths: ['path', 'body'], skipUpdateIfNoValuesChanged: false }),
+    );
+  }
+
+  async delete(path: string, body: string): Promise<void> {
+    await this.run(() => this.repository.delete({ path, body }));
+  }
+
+  /** Writes a run's outcome over an existing row; returns false (and writes nothing) if the row is gone. */
+  async update(job: Job): Promise<boolean> {
+    const { path, body, ...changes } = toRow(job);
+    const result = await this.run(() => this.repository.update({ path, body }, changes));
+    return (result.affected ?? 0) > 0;
+  }
+
+  /** For an outcome overtaken by an API change: only the last_* columns, never the schedule. */
+  async recordLastRun(job: Pick<Job, 'path' | 'body' | 'lastRun' | 'lastStatus' | 'lastError'>): Promise<void> {
+    await this.run(() =>
+      this.repository.update(
+        { path: job.path, body: job.body },
+        { lastRun: toDate(job.lastRun), lastStatus: job.lastStatus, lastError: job.lastError },
+      ),
+    );
+  }
+
+  private async run<T>(operation: () => Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new StoreUnavailableError(`database did not answer within ${this.queryTimeoutMs} ms`)),
+        this.queryTimeoutMs,
+      );
+    });
+    try {
+      return await Promise.race([operation(), timeout]);
+    } catch (error) {
+      if (error instanceof StoreUnavailableError) throw error;
+      throw new StoreUnavailableError(`database error: ${errorText(error)}`);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+export function describe(settings: DatabaseSettings): string {
+  return settings.kind === 'mysql'
+    ? `mysql://${settings.user}@${settings.host}:${settings.port}/${settings.db} table ${settings.table}`
+    : `sqlite ${settings.file} table ${settings.table}`;
+}
+
+function errorText(error: unknown): string {
+  if (error instanceof Error) {
+    const code = (error as { code?: unknown }).code;
+    return typeof code === 'string' && !error.message.includes(code) ? `${code}: ${error.message}` : error.message;
+  }
+  return String(error);
+}

@@ -1,0 +1,55 @@
+import { retryDelayMs, type BackoffPolicy } from '../schedule/backoff.js';
+import { nextSlot, randomizeSlot } from '../schedule/recurrence.js';
+import { recurrenceOf } from './job-spec.js';
+import { servedSlot, type Job } from './job.js';
+
+/** What one callback attempt came back with. */
+export interface RunResult {
+  /** HTTP status, or null when there was no answer (timeout, refused, reset). */
+  status: number | null;
+  /** Why it failed; null on 200 and 204. */
+  error: string | null;
+  startedAt: number;
+  finishedAt: number;
+}
+
+export interface OutcomePolicy extends BackoffPolicy {
+  /** 0 = retry forever; else a slot failing for longer than this disables the job. */
+  retryStopAfterMs: number;
+  fixedIntervals: boolean;
+  randomizationFactor: number;
+  random: () => number;
+}
+
+export type NextState = { kind: 'delete' } | { kind: 'update'; job: Job };
+
+/**
+ * The job after a run, as a pure function: 200 moves a periodic job to its next slot and deletes a
+ * one-off; 204 deletes; anything else backs off (or disables the job past retry_stop_after).
+ * A triggered run, when it succeeds, hands the job back to the regular slot it was waiting for.
+ */
+export function applyOutcome(job: Job, result: RunResult, policy: OutcomePolicy): NextState {
+  const last = { lastRun: result.startedAt, lastStatus: result.status, lastError: result.error, updatedAt: result.finishedAt };
+  if (result.status === 204) return { kind: 'delete' };
+  if (result.status === 200) {
+    if (job.oneOff) return { kind: 'delete' };
+    if (job.triggeredAt !== null) {
+      return { kind: 'update', job: { ...job, ...last, triggeredAt: null, attempts: 0, nextRun: job.nextSched } };
+    }
+    const recurrence = recurrenceOf(job);
+    const slot = nextSlot(recurrence, job.location, job.nextSched, result.finishedAt, result.finishedAt, {
+      fixedIntervals: policy.fixedIntervals,
+    }) as number;
+    const nextRun =
+      policy.randomizationFactor > 0
+        ? randomizeSlot(recurrence, job.location, slot, policy.randomizationFactor, policy.random)
+        : slot;
+    return { kind: 'update', job: { ...job, ...last, attempts: 0, nextSched: slot, nextRun } };
+  }
+  const attempts = job.attempts + 1;
+  const failingFor = result.finishedAt - servedSlot(job);
+  if (policy.retryStopAfterMs > 0 && failingFor > policy.retryStopAfterMs) {
+    return { kind: 'update', job: { ...job, ...last, attempts, nextRun: null } };
+  }
+  return { kind: 'update', job: { ...job, ...last, attempts, nextRun: result.finishedAt + retryDelayMs(attempts, policy) } };
+}

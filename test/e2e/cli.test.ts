@@ -1,0 +1,119 @@
+/**
+ * The command line as a user meets it: -version, -create-table, config errors, a missing table,
+ * a second server on the same table, and the zero-setup SQLite default.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, existsSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { createTestDatabase, mysqlQuery, skipUnlessMysql } from '../helpers/databases.js';
+import { DalgaProcess, runCli, writeConfig } from '../helpers/dalga-process.js';
+
+const mysqlSkip = await skipUnlessMysql('mysql');
+
+describe('command line', () => {
+  test('-version and --version print the version', async () => {
+    for (const flag of ['-version', '--version']) {
+      const result = await runCli([flag]);
+      assert.equal(result.code, 0);
+      assert.match(result.stdout, /^dalga \d+\.\d+\.\d+\n$/);
+    }
+  });
+
+  test('an unknown flag exits non-zero with the usage', async () => {
+    const result = await runCli(['-frobnicate']);
+    assert.notEqual(result.code, 0);
+    assert.match(result.stderr, /usage: dalga/);
+  });
+
+  test('an unknown config key stops the server at start, naming the key', async () => {
+    const db = createTestDatabase('sqlite');
+    try {
+      const config = writeConfig(db, '[jobs]\nretry_intervall = 5\n');
+      const result = await runCli(['-config', config]);
+      assert.notEqual(result.code, 0);
+      assert.match(result.stderr, /\[jobs\] retry_intervall: unknown key/);
+      const bad = await runCli(['-config', config], { DALGA_JOBS_RETRY_INTERVALL: '1' });
+      assert.match(bad.stderr, /retry_intervall/);
+    } finally {
+      await db.drop();
+    }
+  });
+
+  test('with no config file: the embedded SQLite file dalga.sqlite in the working directory', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dalga-default-'));
+    try {
+      const config = join(dir, 'listen.ini');
+      writeFileSync(config, '[listen]\nport = 0\n');
+      // The only setting given is the port (so tests can run in parallel); everything else is the default.
+      const dalga = await DalgaProcess.start(config, { cwd: dir });
+      assert.equal((await dalga.request('PUT', '/jobs/default/db?interval=60')).status, 201);
+      assert.equal(await dalga.stop(), 0);
+      assert.ok(existsSync(join(dir, 'dalga.sqlite')), 'dalga.sqlite created in the working directory');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('a second server on the same SQLite file refuses to start', async () => {
+    const db = createTestDatabase('sqlite');
+    const first = await DalgaProcess.start(writeConfig(db, ''));
+    try {
+      const second = await runCli(['-config', writeConfig(db, '', 'second.ini')]);
+      assert.equal(second.code, 1);
+      assert.match(second.stderr, /another Dalga server \(pid \d+\) is already using this database/);
+    } finally {
+      await first.stop();
+      await db.drop();
+    }
+  });
+
+  describe('MySQL', { skip: mysqlSkip }, () => {
+    test('a missing table stops the server with a message that says to run -create-table', async () => {
+      const db = createTestDatabase('mysql');
+      try {
+        const result = await runCli(['-config', writeConfig(db, '')]);
+        assert.equal(result.code, 1);
+        assert.match(result.stderr, new RegExp(`table test\\.${db.table} does not exist: create it with "dalga -config <file> -create-table"`));
+      } finally {
+        await db.drop();
+      }
+    });
+
+    test('-create-table creates the table and its indexes, and is safe to run twice', async () => {
+      const db = createTestDatabase('mysql');
+      try {
+        const config = writeConfig(db, '');
+        const first = await runCli(['-config', config, '-create-table']);
+        assert.equal(first.code, 0, first.stderr);
+        assert.match(first.stdout, /^created /);
+        const second = await runCli(['--config', config, '--create-table']);
+        assert.equal(second.code, 0, second.stderr);
+        assert.match(second.stdout, /^already exists: /);
+        const indexes = (await mysqlQuery(`SHOW INDEX FROM \`${db.table}\``)) as { Key_name: string; Column_name: string }[];
+        assert.deepEqual(indexes.filter((i) => i.Key_name === 'PRIMARY').map((i) => i.Column_name), ['path', 'body']);
+        assert.ok(indexes.some((i) => i.Key_name !== 'PRIMARY' && i.Column_name === 'next_run'), 'an index on next_run');
+      } finally {
+        await db.drop();
+      }
+    });
+
+    test('a second server on the same table refuses to start; it may start once the first is gone', async () => {
+      const db = createTestDatabase('mysql');
+      const config = writeConfig(db, '');
+      assert.equal((await runCli(['-config', config, '-create-table'])).code, 0);
+      const first = await DalgaProcess.start(config);
+      try {
+        const second = await runCli(['-config', config]);
+        assert.equal(second.code, 1);
+        assert.match(second.stderr, /another Dalga server is already active on table test\./);
+      } finally {
+        await first.kill();
+      }
+      const third = await DalgaProcess.start(config);
+      await third.stop();
+      await db.drop();
+    });
+  });
+});

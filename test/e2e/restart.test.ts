@@ -1,0 +1,102 @@
+/**
+ * The database is the truth: jobs survive a stop and a kill -9, reload into the wheel and fire.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { createTestDatabase, skipUnlessMysql, type DatabaseKind, type TestDatabase } from '../helpers/databases.js';
+import { DalgaProcess, runCli, writeConfig } from '../helpers/dalga-process.js';
+import { EndpointServer } from '../helpers/endpoint-server.js';
+
+for (const kind of ['mysql', 'sqlite'] as DatabaseKind[]) {
+  describe(`restart (${kind})`, { skip: await skipUnlessMysql(kind) }, () => {
+    let db: TestDatabase;
+    let endpoint: EndpointServer;
+    let config: string;
+
+    before(async () => {
+      db = createTestDatabase(kind);
+      endpoint = await EndpointServer.start();
+      config = writeConfig(db, `[endpoint]\nbaseurl = ${endpoint.baseUrl}\ntimeout = 2\n[jobs]\nretry_interval = 0.2\n`);
+      if (kind === 'mysql') assert.equal((await runCli(['-config', config, '-create-table'])).code, 0);
+    });
+
+    after(async () => {
+      await endpoint?.close();
+      await db?.drop();
+    });
+
+    test('SIGTERM exits 0; after a restart the jobs are loaded and fire', async () => {
+      const first = await DalgaProcess.start(config);
+      const soon = new Date(Date.now() + 3_000).toISOString();
+      assert.equal((await first.request('PUT', `/jobs/after_restart/x?one-off=true&first-run=${soon}`)).status, 201);
+      assert.equal((await first.request('PUT', '/jobs/kept/y?interval=3600')).status, 201);
+      assert.equal(await first.stop(), 0);
+
+      const second = await DalgaProcess.start(config);
+      try {
+        const kept = await second.request('GET', '/jobs/kept/y');
+        assert.equal(kept.status, 200);
+        assert.equal(kept.json.interval, 3600);
+        const [callback] = await endpoint.waitFor((c) => c.path === '/after_restart', 1, 10_000);
+        assert.ok(callback.at >= Date.parse(soon), 'never early');
+        assert.ok(callback.at - Date.parse(soon) < 1_000, `fired ${callback.at - Date.parse(soon)} ms late`);
+        const status = await second.request('GET', '/status');
+        assert.equal(status.json.total_jobs >= 1, true);
+      } finally {
+        assert.equal(await second.stop(), 0);
+      }
+    });
+
+    test('a job that became due while the server was down fires once at start', async () => {
+      const first = await DalgaProcess.start(config);
+      const soon = new Date(Date.now() + 500).toISOString();
+      await first.request('PUT', `/jobs/missed/z?interval=3600&first-run=${soon}`);
+      await first.kill();
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      const second = await DalgaProcess.start(config);
+      try {
+        await endpoint.waitFor((c) => c.path === '/missed', 1, 5_000);
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        assert.equal(endpoint.matching((c) => c.path === '/missed').length, 1, 'missed slot runs once, not once per slot');
+        const job = await second.request('GET', '/jobs/missed/z');
+        assert.ok(Date.parse(job.json.next_run) > Date.now() + 3_000_000, 'then back on its hourly slots');
+      } finally {
+        await second.stop();
+      }
+    });
+
+    test('kill -9 while PUTs are in flight: every acknowledged job is there after restart', async () => {
+      const first = await DalgaProcess.start(config);
+      const acknowledged = new Set<string>();
+      let sent = 0;
+      const writers = Array.from({ length: 8 }, async (_, worker) => {
+        for (let i = 0; ; i++) {
+          const body = `w${worker}-${i}`;
+          sent++;
+          try {
+            const response = await first.request('PUT', `/jobs/crash/${body}?interval=3600`);
+            if (response.status === 201) acknowledged.add(body);
+          } catch {
+            return; // the server is gone
+          }
+        }
+      });
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      await first.kill();
+      await Promise.all(writers);
+      assert.ok(acknowledged.size > 20, `only ${acknowledged.size} PUTs acknowledged before the kill`);
+
+      const second = await DalgaProcess.start(config);
+      try {
+        const missing: string[] = [];
+        for (const body of acknowledged) {
+          const response = await second.request('GET', `/jobs/crash/${body}`);
+          if (response.status !== 200) missing.push(body);
+        }
+        assert.deepEqual(missing, [], `${missing.length} of ${acknowledged.size} acknowledged jobs lost (sent ${sent})`);
+      } finally {
+        await second.stop();
+      }
+    });
+  });
+}

@@ -1,0 +1,131 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { TestDatabase } from './databases.js';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const CLI = join(ROOT, 'src/cli.ts');
+/** tsx reads tsconfig.json from the working directory; the server needs ours (legacy decorators for TypeORM). */
+const TSX_ENV = { TSX_TSCONFIG_PATH: join(ROOT, 'tsconfig.json') };
+
+export interface RunResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the CLI to completion (for -create-table, -version, config errors). */
+export function runCli(args: string[], env: NodeJS.ProcessEnv = {}, cwd = ROOT): Promise<RunResult> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { cwd, env: { ...process.env, ...TSX_ENV, ...env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** Writes a config file: the database section, a listen port chosen by the OS, and extra sections. */
+export function writeConfig(db: TestDatabase, extra: string, name = 'dalga.ini'): string {
+  const file = join(db.dir, name);
+  writeFileSync(file, `${db.ini}\n[listen]\nhost = 127.0.0.1\nport = 0\n\n${extra}\n`);
+  return file;
+}
+
+export interface JsonResponse {
+  status: number;
+  headers: Headers;
+  text: string;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  json: any;
+}
+
+/** A Dalga server in a child process, as a user runs it. */
+export class DalgaProcess {
+  private exited: Promise<number | null>;
+  output = '';
+
+  private constructor(
+    private readonly child: ChildProcess,
+    readonly url: string,
+  ) {
+    this.exited = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
+  }
+
+  /** Starts `dalga -config <file>` and resolves once it answers /readyz with 200. */
+  static async start(configFile: string, options: { env?: NodeJS.ProcessEnv; timeoutMs?: number; cwd?: string } = {}): Promise<DalgaProcess> {
+    const child = spawn(process.execPath, ['--import', 'tsx', CLI, '-config', configFile, '-debug'], {
+      cwd: options.cwd ?? ROOT,
+      env: { ...process.env, ...TSX_ENV, ...options.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    const url = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`dalga did not start:\n${output}`)), options.timeoutMs ?? 20_000);
+      const onData = (chunk: Buffer) => {
+        output += chunk.toString();
+        const match = /"address":"(http:\/\/[^"]+)"/.exec(output);
+        if (match) {
+          clearTimeout(timer);
+          resolve(match[1]);
+        }
+      };
+      child.stdout!.on('data', onData);
+      child.stderr!.on('data', onData);
+      child.on('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`dalga exited with ${code} before listening:\n${output}`));
+      });
+    });
+    const dalga = new DalgaProcess(child, url);
+    dalga.output = output;
+    child.stdout!.on('data', (chunk: Buffer) => (dalga.output += chunk.toString()));
+    child.stderr!.on('data', (chunk: Buffer) => (dalga.output += chunk.toString()));
+    await dalga.waitReady(options.timeoutMs ?? 20_000);
+    return dalga;
+  }
+
+  get pid(): number {
+    return this.child.pid as number;
+  }
+
+  async waitReady(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const response = await this.request('GET', '/readyz').catch(() => null);
+      if (response?.status === 200) return;
+      if (Date.now() > deadline) throw new Error(`dalga not ready:\n${this.output}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
+  async request(method: string, path: string, init: { body?: string; headers?: Record<string, string> } = {}): Promise<JsonResponse> {
+    const response = await fetch(`${this.url}${path}`, { method, body: init.body, headers: init.headers });
+    const text = await response.text();
+    let json: unknown = undefined;
+    try {
+      json = text ? JSON.parse(text) : undefined;
+    } catch {
+      // not JSON
+    }
+    return { status: response.status, headers: response.headers, text, json };
+  }
+
+  /** SIGTERM, then the exit code. */
+  async stop(): Promise<number | null> {
+    this.child.kill('SIGTERM');
+    return this.exited;
+  }
+
+  /** kill -9. */
+  async kill(): Promise<void> {
+    this.child.kill('SIGKILL');
+    await this.exited;
+  }
+
+  waitExit(): Promise<number | null> {
+    return this.exited;
+  }
+}

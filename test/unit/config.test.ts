@@ -1,0 +1,105 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { buildConfig, ConfigError } from '../../src/config/config.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig, parseConfigText } from '../../src/config/load-config.js';
+
+const SEED_STYLE = `
+[mysql]            ; presence of this section selects MySQL
+host = 127.0.0.1
+port = 3306
+db = test
+table = dalga
+user = root
+password =
+
+[listen]
+host = 127.0.0.1
+port = 34006
+
+[endpoint]
+baseurl = http://127.0.0.1:5000/
+timeout = 10        ; seconds
+
+[jobs]
+retry_interval = 1
+retry_multiplier = 2
+retry_max_interval = 3600
+retry_stop_after = 0      ; 0 = retry forever
+randomization_factor = 0
+fixed_intervals = true
+max_running = 100
+`;
+
+describe('config', () => {
+  test('no file and no environment: the embedded SQLite default and documented defaults', () => {
+    const config = loadConfig(undefined, {});
+    assert.deepEqual(config.database, { kind: 'sqlite', file: 'dalga.sqlite', table: 'dalga' });
+    assert.deepEqual(config.listen, { host: '127.0.0.1', port: 34006 });
+    assert.deepEqual(config.endpoint, { baseUrl: 'http://127.0.0.1:5000/', timeoutMs: 10_000 });
+    assert.deepEqual(config.jobs, {
+      retryIntervalMs: 1_000,
+      retryMultiplier: 2,
+      retryMaxIntervalMs: 3_600_000,
+      retryStopAfterMs: 0,
+      randomizationFactor: 0,
+      fixedIntervals: true,
+      maxRunning: 100,
+    });
+  });
+
+  test('the spec example file (comments after headers and values) selects MySQL', () => {
+    const config = buildConfig(parseConfigText(SEED_STYLE, 'dalga.ini'));
+    assert.deepEqual(config.database, {
+      kind: 'mysql', host: '127.0.0.1', port: 3306, db: 'test', table: 'dalga', user: 'root', password: '',
+    });
+    assert.equal(config.endpoint.timeoutMs, 10_000);
+  });
+
+  test('environment variables override the file and can select MySQL', () => {
+    const env = { DALGA_MYSQL_HOST: 'db.local', DALGA_JOBS_MAX_RUNNING: '7', DALGA_ENDPOINT_BASEURL: 'http://127.0.0.1:9/hooks' };
+    const dir = mkdtempSync(join(tmpdir(), 'dalga-config-'));
+    const file = join(dir, 'dalga.ini');
+    writeFileSync(file, '[jobs]\nmax_running = 3\nretry_interval = 4\n');
+    const config = loadConfig(file, env);
+    rmSync(dir, { recursive: true });
+    assert.equal(config.jobs.retryIntervalMs, 4_000, 'file values stay where the environment says nothing');
+    assert.equal(config.database.kind, 'mysql');
+    assert.equal(config.database.kind === 'mysql' && config.database.host, 'db.local');
+    assert.equal(config.jobs.maxRunning, 7);
+    assert.equal(config.endpoint.baseUrl, 'http://127.0.0.1:9/hooks/', 'a base URL always ends with a slash');
+  });
+
+  const bad: [string, string, RegExp][] = [
+    ['unknown key', '[jobs]\nmax_runing = 3\n', /\[jobs\] max_runing: unknown key/],
+    ['unknown section', '[mysq]\nhost = x\n', /unknown section \[mysq\]/],
+    ['not a number', '[listen]\nport = http\n', /\[listen\] port: "http" is not a whole number/],
+    ['out of range', '[listen]\nport = 70000\n', /\[listen\] port: 70000 is outside/],
+    ['bad boolean', '[jobs]\nfixed_intervals = maybe\n', /\[jobs\] fixed_intervals: "maybe" is not a boolean/],
+    ['factor above 1', '[jobs]\nrandomization_factor = 1.5\n', /\[jobs\] randomization_factor/],
+    ['relative base URL', '[endpoint]\nbaseurl = /hooks\n', /\[endpoint\] baseurl: "\/hooks" is not an absolute URL/],
+    ['ftp base URL', '[endpoint]\nbaseurl = ftp://x/\n', /\[endpoint\] baseurl: must be an http or https URL/],
+    ['hostile table name', '[sqlite]\ntable = x-y\n', /\[sqlite\] table/],
+    ['key outside a section', 'port = 1\n', /outside any \[section\]/],
+    ['key without value', '[jobs]\nmax_running\n', /f:2: expected "key = value" or \[section\], got "max_running"/],
+  ];
+  for (const [name, text, message] of bad) {
+    test(`rejects ${name}, naming the key`, () => {
+      assert.throws(() => buildConfig(parseConfigText(text, 'f')), (error: unknown) => {
+        assert.ok(error instanceof ConfigError, `expected ConfigError, got ${String(error)}`);
+        assert.match(error.message, message);
+        return true;
+      });
+    });
+  }
+
+  test('an unknown DALGA_ environment variable is rejected like an unknown key', () => {
+    assert.throws(() => loadConfig(undefined, { DALGA_JOBS_RETRY: '1' }), /\[jobs\] retry: unknown key/);
+  });
+
+  test('a missing config file is a clear error', () => {
+    assert.throws(() => loadConfig('/nonexistent/dalga.ini', {}), /cannot read config file \/nonexistent\/dalga.ini: ENOENT/);
+  });
+});
