@@ -1,7 +1,9 @@
 /**
  * TypeORM DataSource options, built from Dalga's config. The server uses `dataSourceOptions`;
- * the TypeORM CLI can use the default export (it reads the config named by DALGA_CONFIG, or the
- * embedded SQLite default), e.g. `npx typeorm-ts-node-esm schema:log -d ormconfig.ts`.
+ * the TypeORM CLI uses the default export, configured like the server (the file named by
+ * DALGA_CONFIG, then DALGA_<SECTION>_<KEY> variables, else the embedded SQLite default):
+ *
+ *   DALGA_CONFIG=dalga.ini npm run typeorm -- schema:log -d ormconfig.ts
  */
 import 'reflect-metadata';
 import { DataSource } from 'typeorm';

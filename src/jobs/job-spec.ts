@@ -21,6 +21,10 @@ export interface JobSpec {
   start: { kind: 'regular' } | { kind: 'immediate' } | { kind: 'at'; ms: number } | { kind: 'after'; delayText: string };
 }
 
+/** Widths of the interval and cron columns (job.entity.ts): longer texts are refused here, not by the database. */
+export const MAX_INTERVAL_CHARS = 64;
+export const MAX_CRON_CHARS = 255;
+
 export const PUT_PARAMETERS = ['interval', 'cron', 'one-off', 'first-run', 'immediate', 'location'] as const;
 
 const BOOLEANS: Record<string, boolean> = {
@@ -28,14 +32,22 @@ const BOOLEANS: Record<string, boolean> = {
 };
 
 export function parseBoolean(parameter: string, value: string): boolean {
-  const parsed = BOOLEANS[value.toLowerCase()];
+  // Own keys only: "constructor" or "__proto__" must not find Object.prototype's members.
+  const key = value.toLowerCase();
+  const parsed = Object.hasOwn(BOOLEANS, key) ? BOOLEANS[key] : undefined;
   if (parsed === undefined) {
     throw new ScheduleError(parameter, `${parameter}: "${value}" is not a boolean (true/false/1/0/yes/no/on/off)`);
   }
   return parsed;
 }
 
-const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$/;
+/**
+ * RFC 3339 date-time: hours 00-23 and minutes 00-59, in the time and in the offset (luxon alone would take
+ * 24:00 and offsets such as +25:00 or +01:60). The date itself (month length, leap years) is checked by luxon.
+ * A leap second (:60) is refused, as Go's time.Parse (the original Dalga) does.
+ */
+const RFC3339 =
+  /^\d{4}-\d{2}-\d{2}[Tt]([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,9})?([Zz]|[+-]([01]\d|2[0-3]):[0-5]\d)$/;
 
 export function parseRfc3339(parameter: string, value: string): number {
   const parsed = RFC3339.test(value) ? DateTime.fromISO(value, { setZone: true }) : null;
@@ -84,12 +96,21 @@ export function parseJobSpec(params: Partial<Record<(typeof PUT_PARAMETERS)[numb
     intervalText !== undefined
       ? { kind: 'interval', interval: parseInterval(intervalText) }
       : { kind: 'cron', cron: parseCron(cronText as string, location) };
+  // Stored and echoed in canonical form ("pt1s" -> "PT1S", " 60 " -> "60"), within the column widths.
+  const interval = recurrence.kind === 'interval' ? recurrence.interval.text : null;
+  const cron = recurrence.kind === 'cron' ? recurrence.cron.expression : null;
+  if (interval !== null && interval.length > MAX_INTERVAL_CHARS) {
+    throw new ScheduleError('interval', `interval: longer than ${MAX_INTERVAL_CHARS} characters`);
+  }
+  if (cron !== null && cron.length > MAX_CRON_CHARS) {
+    throw new ScheduleError('cron', `cron: longer than ${MAX_CRON_CHARS} characters`);
+  }
   const start: JobSpec['start'] = immediate
     ? { kind: 'immediate' }
     : firstRun !== undefined
       ? { kind: 'at', ms: firstRun }
       : { kind: 'regular' };
-  return { recurrence, interval: intervalText ?? null, cron: cronText ?? null, location, oneOff: false, start };
+  return { recurrence, interval, cron, location, oneOff: false, start };
 }
 
 /** The first slot of a job created at `nowMs`. A time in the past is kept: the job then runs at once. */

@@ -43,6 +43,13 @@ function fromDbTime(value: unknown): number | null {
   throw new TypeError(`unexpected time value ${String(value)}`);
 }
 
+/** last_error is VARCHAR(1024); an endpoint's error text can be longer. */
+const MAX_ERROR_CHARS = 1024;
+
+function errorColumn(text: string | null): string | null {
+  return text === null || text.length <= MAX_ERROR_CHARS ? text : `${text.slice(0, MAX_ERROR_CHARS - 1)}…`;
+}
+
 function toRow(job: Job): JobRow {
   return {
     path: job.path,
@@ -57,7 +64,7 @@ function toRow(job: Job): JobRow {
     attempts: job.attempts,
     lastRun: toDate(job.lastRun),
     lastStatus: job.lastStatus,
-    lastError: job.lastError,
+    lastError: errorColumn(job.lastError),
     createdAt: toDate(job.createdAt),
     updatedAt: toDate(job.updatedAt),
   };
@@ -259,7 +266,7 @@ export class JobStore {
     await this.run(() =>
       this.repository.update(
         { path: job.path, body: job.body },
-        { lastRun: toDate(job.lastRun), lastStatus: job.lastStatus, lastError: job.lastError },
+        { lastRun: toDate(job.lastRun), lastStatus: job.lastStatus, lastError: errorColumn(job.lastError) },
       ),
     );
   }

@@ -73,7 +73,7 @@ export function parseInterval(text: string, parameter = 'interval'): Interval {
     const value = Number(trimmed);
     if (value === 0) fail(parameter, text, 'must be greater than zero');
     if (value * SECOND_MS > MAX_INTERVAL_MS) fail(parameter, text, 'is too large (the maximum is 100 years)');
-    return { kind: 'seconds', seconds: value, text: trimmed };
+    return { kind: 'seconds', seconds: value, text: String(value) }; // canonical: "0060" -> "60"
   }
   if (NUMBER.test(trimmed)) {
     const value = Number(trimmed.replace(',', '.'));

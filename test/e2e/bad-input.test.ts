@@ -34,7 +34,8 @@ const CASES: [method: string, path: string, status: number, error: RegExp, body?
   ['PUT', '/jobs/p/b', 400, /^interval: "nope" is not/, 'interval=nope'],
   ['PATCH', '/jobs/p/b', 404, /^job not found$/, 'disable=true'],
   ['POST', '/jobs/nope/nope', 404, /^job not found$/],
-  ['GET', '/jobs/a/b/c', 404, /expected \/jobs\/<path>\/<body>/],
+  ['GET', '/jobs/a/b/c', 404, /^no such resource: GET \/jobs\/a\/b\/c$/],
+  ['PUT', '/jobs/only-path', 404, /^no such resource: PUT \/jobs\/only-path$/],
   ['GET', '/nowhere', 404, /^no such resource: GET \/nowhere$/],
   ['GET', '/jobs?limit=0', 400, /^limit: must be a whole number from 1 to 1000$/],
   ['GET', '/jobs?cursor=garbage', 400, /^cursor: not a cursor returned by GET \/jobs$/],
@@ -80,7 +81,11 @@ describe('bad input', () => {
     const response = await dalga.request('OPTIONS', '/jobs/p/b');
     assert.ok([200, 204, 405].includes(response.status));
     const bad = await dalga.request('PROPFIND', '/jobs/p/b');
-    assert.ok(bad.status >= 400 && bad.status < 500, `PROPFIND gave ${bad.status}`);
+    assert.equal(bad.status, 501);
+    assert.deepEqual(bad.json, { error: 'method PROPFIND is not supported' });
+    const wrong = await dalga.request('DELETE', '/status');
+    assert.equal(wrong.status, 405);
+    assert.match(wrong.json.error, /Method Not Allowed/i);
   });
 
   test('after all that the server still answers', async () => {

@@ -123,7 +123,7 @@ for (const kind of ['mysql', 'sqlite'] as DatabaseKind[]) {
     });
 
     test('DELETE while the callback is in flight: the job stays deleted whatever the outcome', async () => {
-      endpoint.responder = () => ({ status: 500, delayMs: 600 });
+      endpoint.responder = () => ({ status: 500, delayMs: 350 });
       await dalga.request('PUT', '/jobs/race_delete/f?interval=60&immediate=true');
       await endpoint.waitFor((c) => c.path === '/hooks/race_delete');
       assert.equal((await dalga.request('DELETE', '/jobs/race_delete/f')).status, 204);
@@ -133,7 +133,7 @@ for (const kind of ['mysql', 'sqlite'] as DatabaseKind[]) {
     });
 
     test('PUT while the callback is in flight: the new schedule wins over the outcome', async () => {
-      endpoint.responder = () => ({ status: 200, delayMs: 600 });
+      endpoint.responder = () => ({ status: 200, delayMs: 350 });
       await dalga.request('PUT', '/jobs/race_put/g?one-off=true&immediate=true');
       await endpoint.waitFor((c) => c.path === '/hooks/race_put');
       const put = await dalga.request('PUT', '/jobs/race_put/g?interval=3600');

@@ -65,6 +65,32 @@ for (const kind of ['mysql', 'sqlite'] as DatabaseKind[]) {
       }
     });
 
+    test('SIGTERM waits for callbacks in flight and writes their outcome before exiting 0', async () => {
+      const first = await DalgaProcess.start(config);
+      endpoint.responder = (c) => (c.path === '/draining' ? { status: 200, delayMs: 1_000 } : { status: 200 });
+      try {
+        await first.request('PUT', '/jobs/draining/a?one-off=true&immediate=true');
+        await first.request('PUT', '/jobs/draining/b?interval=3600&immediate=true');
+        await endpoint.waitFor((c) => c.path === '/draining', 2);
+        const stopping = Date.now();
+        assert.equal(await first.stop(), 0);
+        assert.ok(Date.now() - stopping >= 500, 'stop waited for the callbacks in flight');
+      } finally {
+        endpoint.responder = () => ({ status: 200 });
+      }
+      const second = await DalgaProcess.start(config);
+      try {
+        assert.equal((await second.request('GET', '/jobs/draining/a')).status, 404, 'the one-off succeeded and was deleted');
+        const periodic = await second.request('GET', '/jobs/draining/b');
+        assert.equal(periodic.json.last_status, 200);
+        assert.ok(Date.parse(periodic.json.next_run) > Date.now() + 3_000_000, 'moved to its next slot');
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        assert.equal(endpoint.matching((c) => c.path === '/draining').length, 2, 'nothing ran twice');
+      } finally {
+        await second.stop();
+      }
+    });
+
     test('kill -9 while PUTs are in flight: every acknowledged job is there after restart', async () => {
       const first = await DalgaProcess.start(config);
       const acknowledged = new Set<string>();

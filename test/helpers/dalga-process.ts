@@ -1,13 +1,15 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { TestDatabase } from './databases.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const CLI = join(ROOT, 'src/cli.ts');
 /** tsx reads tsconfig.json from the working directory; the server needs ours (legacy decorators for TypeORM). */
 const TSX_ENV = { TSX_TSCONFIG_PATH: join(ROOT, 'tsconfig.json') };
+/** By URL, so that the server also starts from another working directory. */
+const TSX = pathToFileURL(join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
 
 export interface RunResult {
   code: number | null;
@@ -18,7 +20,7 @@ export interface RunResult {
 /** Runs the CLI to completion (for -create-table, -version, config errors). */
 export function runCli(args: string[], env: NodeJS.ProcessEnv = {}, cwd = ROOT): Promise<RunResult> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { cwd, env: { ...process.env, ...TSX_ENV, ...env } });
+    const child = spawn(process.execPath, ['--import', TSX, CLI, ...args], { cwd, env: { ...process.env, ...TSX_ENV, ...env } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -56,7 +58,7 @@ export class DalgaProcess {
 
   /** Starts `dalga -config <file>` and resolves once it answers /readyz with 200. */
   static async start(configFile: string, options: { env?: NodeJS.ProcessEnv; timeoutMs?: number; cwd?: string } = {}): Promise<DalgaProcess> {
-    const child = spawn(process.execPath, ['--import', 'tsx', CLI, '-config', configFile, '-debug'], {
+    const child = spawn(process.execPath, ['--import', TSX, CLI, '-config', configFile, '-debug'], {
       cwd: options.cwd ?? ROOT,
       env: { ...process.env, ...TSX_ENV, ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],

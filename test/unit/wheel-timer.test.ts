@@ -1,0 +1,435 @@
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { TimingWheel } from '../../src/wheel/timing-wheel.js';
+import { WheelTimer, MAX_TIMER_DELAY_MS } from '../../src/wheel/wheel-timer.js';
+import { FakeClock, NODE_TIMEOUT_MAX } from '../helpers/fake-clock.js';
+
+const SECOND = 1000;
+const HOUR = 3600 * SECOND;
+const DAY = 24 * HOUR;
+const YEAR = 365 * DAY;
+const T0 = Date.UTC(2025, 0, 1) + 12_345;
+
+type Delivery = { at: number; keys: string[] };
+
+function setup(start = T0) {
+  const clock = new FakeClock(start);
+  const wheel = new TimingWheel<string>(start);
+  const deliveries: Delivery[] = [];
+  const timer = new WheelTimer(wheel, clock, (keys) => deliveries.push({ at: clock.now(), keys }));
+  return { clock, wheel, timer, deliveries };
+}
+
+describe('WheelTimer', () => {
+  test('nothing is armed while the wheel is empty', () => {
+    const { clock, timer, deliveries } = setup();
+    timer.start();
+    assert.equal(clock.pendingCount, 0);
+    assert.equal(timer.armedAt, null);
+    clock.advance(YEAR);
+    assert.equal(clock.setCount, 0);
+    assert.equal(clock.firedCount, 0);
+    assert.deepEqual(deliveries, []);
+  });
+
+  test('exactly one timer, for wheel.nextExpiry(), re-armed only when a schedule() is earlier', () => {
+    const { clock, wheel, timer } = setup();
+    timer.start();
+    timer.schedule('a', T0 + 3);
+    assert.equal(clock.pendingCount, 1);
+    assert.equal(timer.armedAt, T0 + 3); // within level 0: the exact due time
+    assert.deepEqual(
+      clock.pending().map((p) => p.at),
+      [T0 + 3],
+    );
+    timer.schedule('a', T0 + 1000); // moved later: the timer stays (it wakes up early, harmlessly)
+    assert.equal(clock.setCount, 1);
+    timer.cancel('a');
+    timer.schedule('a', T0 + 1000); // re-armed for the next expiry: 1000 ms or the cascade before it
+    const armedA = timer.armedAt!;
+    assert.equal(armedA, wheel.nextExpiry());
+    assert.ok(armedA > T0 && armedA <= T0 + 1000);
+    const sets = clock.setCount;
+
+    timer.schedule('b', T0 + 5000); // later: the armed timer stays
+    assert.equal(clock.pendingCount, 1);
+    assert.equal(clock.setCount, sets);
+    assert.equal(timer.armedAt, armedA);
+
+    timer.schedule('c', T0 + 5); // earlier: re-armed
+    assert.equal(clock.pendingCount, 1);
+    assert.equal(clock.setCount, sets + 1);
+    assert.equal(timer.armedAt, T0 + 5);
+    assert.equal(clock.nextAt(), T0 + 5);
+    assert.equal(clock.pending()[0].delay, 5);
+  });
+
+  test('delivers keys on their due millisecond, then arms nothing when empty', () => {
+    const { clock, timer, deliveries } = setup();
+    timer.start();
+    timer.schedule('a', T0 + 1000);
+    timer.schedule('b', T0 + 5000);
+    timer.schedule('c', T0 + 500);
+    timer.schedule('c2', T0 + 500);
+    clock.advance(499);
+    assert.deepEqual(deliveries, []);
+    clock.advance(10_000);
+    assert.deepEqual(deliveries, [
+      { at: T0 + 500, keys: ['c', 'c2'] }, // same millisecond: one call
+      { at: T0 + 1000, keys: ['a'] },
+      { at: T0 + 5000, keys: ['b'] },
+    ]);
+    assert.equal(clock.pendingCount, 0);
+    assert.equal(timer.armedAt, null);
+    const fired = clock.firedCount;
+    clock.advance(YEAR); // no idle ticking
+    assert.equal(clock.firedCount, fired);
+  });
+
+  test('far-future keys: delays clamped to 2^31-1 ms, fires on the exact millisecond', () => {
+    const { clock, timer, deliveries } = setup();
+    timer.start();
+    const due = T0 + 3 * YEAR + 789;
+    timer.schedule('far', due);
+    const [pending] = clock.pending();
+    assert.ok(pending.delay <= MAX_TIMER_DELAY_MS);
+    assert.equal(MAX_TIMER_DELAY_MS, NODE_TIMEOUT_MAX);
+    clock.advance(due - 1 - T0);
+    assert.deepEqual(deliveries, []);
+    clock.advance(1);
+    assert.deepEqual(deliveries, [{ at: due, keys: ['far'] }]);
+    assert.equal(clock.overflowedDelays, 0, 'a delay above 2^31-1 would make Node fire after 1 ms');
+    // 3 years / 24.8 days per clamped timer + a few cascade wake-ups
+    assert.ok(clock.firedCount < 3 * YEAR / MAX_TIMER_DELAY_MS + 15, `fired ${clock.firedCount} timers`);
+    assert.equal(clock.pendingCount, 0);
+  });
+
+  test('a late timer (blocked event loop) delivers everything due, in due order, in one call', () => {
+    const { clock, timer, deliveries } = setup();
+    timer.start();
+    timer.schedule('b', T0 + 150);
+    timer.schedule('a', T0 + 100);
+    timer.schedule('c', T0 + 400);
+    clock.stall(300); // the loop is blocked for 300 ms: nothing runs
+    assert.deepEqual(deliveries, []);
+    clock.runDue();
+    assert.deepEqual(deliveries, [{ at: T0 + 300, keys: ['a', 'b'] }]);
+    clock.advance(100);
+    assert.deepEqual(deliveries[1], { at: T0 + 400, keys: ['c'] });
+  });
+
+  test('a clock that jumped forward delivers everything due at the next wake-up', () => {
+    const { clock, timer, deliveries } = setup();
+    timer.start();
+    timer.schedule('a', T0 + 1000);
+    timer.schedule('b', T0 + 2 * HOUR);
+    timer.schedule('c', T0 + 5 * HOUR);
+    const wait = timer.armedAt! - T0; // 1000 ms, or a cascade point before it
+    clock.jump(3 * HOUR); // wall clock steps forward; the armed timer still waits its delay
+    assert.deepEqual(deliveries, []);
+    clock.advance(wait);
+    assert.deepEqual(deliveries, [{ at: T0 + 3 * HOUR + wait, keys: ['a', 'b'] }]);
+    clock.advance(2 * HOUR);
+    assert.deepEqual(deliveries[1], { at: T0 + 5 * HOUR, keys: ['c'] });
+  });
+
+  test('a clock that jumped backwards neither loses nor early-fires timers', () => {
+    const { clock, wheel, timer, deliveries } = setup(0);
+    timer.start();
+    timer.schedule('a', 10_000);
+    clock.advance(5000);
+    clock.jump(-4000); // wall clock now 1000; the armed timer still fires 5000 ms from now
+    assert.equal(clock.now(), 1000);
+    clock.advance(5000); // whatever the timer fired for, wall time <= 6000 is too early for 'a'
+    assert.deepEqual(deliveries, []);
+    assert.equal(wheel.has('a'), true);
+    assert.ok(timer.armedAt! > 6000 && timer.armedAt! <= 10_000, `armed at ${timer.armedAt}`);
+    timer.schedule('b', 8000);
+    clock.advance(1999);
+    assert.deepEqual(deliveries, []);
+    clock.advance(1);
+    assert.deepEqual(deliveries, [{ at: 8000, keys: ['b'] }]);
+    clock.advance(1999);
+    assert.deepEqual(deliveries.length, 1);
+    clock.advance(1);
+    assert.deepEqual(deliveries[1], { at: 10_000, keys: ['a'] });
+    assert.equal(clock.pendingCount, 0);
+  });
+
+  test('after a backward jump, keys due before the wheel time wait for the clock, not fire at once', () => {
+    const { clock, timer, deliveries } = setup(0);
+    timer.start();
+    timer.schedule('x', 5000);
+    clock.advance(5000);
+    assert.deepEqual(deliveries, [{ at: 5000, keys: ['x'] }]); // wheel time is now 5000
+    clock.jump(-3000); // wall clock 2000
+    timer.schedule('y', 4000); // <= wheel time, but 2000 ms ahead of the clock
+    clock.advance(1999);
+    assert.equal(deliveries.length, 1);
+    clock.advance(1);
+    assert.deepEqual(deliveries[1], { at: 4000, keys: ['y'] });
+  });
+
+  test('schedule() from inside onExpired works (recurring job, and a key due at once)', () => {
+    const clock = new FakeClock(T0);
+    const wheel = new TimingWheel<string>(T0);
+    const log: Array<[number, string[]]> = [];
+    let runs = 0;
+    const timer: WheelTimer<string> = new WheelTimer(wheel, clock, (keys) => {
+      log.push([clock.now() - T0, keys]);
+      for (const key of keys) {
+        if (key === 'every100' && ++runs < 5) timer.schedule('every100', clock.now() + 100);
+        if (key === 'spawn') timer.schedule('child', clock.now()); // due right away
+      }
+    });
+    timer.start();
+    timer.schedule('every100', T0 + 100);
+    timer.schedule('spawn', T0 + 250);
+    clock.advance(1000);
+    assert.deepEqual(
+      log.map(([at, keys]) => [at, keys.join()]),
+      [
+        [100, 'every100'],
+        [200, 'every100'],
+        [250, 'spawn'],
+        [251, 'child'], // Node runs a 0 ms timeout after 1 ms
+        [300, 'every100'],
+        [400, 'every100'],
+        [500, 'every100'],
+      ],
+    );
+    assert.equal(clock.pendingCount, 0);
+    assert.equal(wheel.size, 0);
+  });
+
+  test('stop() disarms; schedule() while stopped arms nothing; start() arms for the earliest', () => {
+    const { clock, timer, deliveries } = setup();
+    timer.start();
+    timer.schedule('a', T0 + 100);
+    timer.stop();
+    assert.equal(clock.pendingCount, 0);
+    assert.equal(timer.armedAt, null);
+    timer.schedule('b', T0 + 50);
+    assert.equal(clock.pendingCount, 0);
+    clock.advance(200);
+    assert.deepEqual(deliveries, []);
+    timer.start();
+    assert.equal(clock.pendingCount, 1);
+    assert.equal(timer.armedAt, T0 + 200); // both overdue: fire on the next timer
+    clock.advance(1);
+    assert.deepEqual(deliveries, [{ at: T0 + 201, keys: ['b', 'a'] }]);
+  });
+
+  test('stop() from inside onExpired leaves nothing armed', () => {
+    const clock = new FakeClock(T0);
+    const wheel = new TimingWheel<string>(T0);
+    let calls = 0;
+    const timer: WheelTimer<string> = new WheelTimer(wheel, clock, () => {
+      calls++;
+      timer.stop();
+    });
+    timer.start();
+    timer.schedule('a', T0 + 3);
+    timer.schedule('b', T0 + 20);
+    clock.advance(3);
+    assert.equal(calls, 1);
+    assert.equal(clock.pendingCount, 0);
+    assert.equal(timer.armedAt, null);
+    assert.equal(timer.isRunning, false);
+    clock.advance(100);
+    assert.equal(calls, 1);
+    assert.deepEqual(
+      wheel.peek(5).map((e) => e.key),
+      ['b'],
+    );
+  });
+
+  test('cancel(): disarms when the wheel empties; cancelling the earliest wakes up once for nothing', () => {
+    const { clock, timer, deliveries } = setup();
+    timer.start();
+    timer.schedule('a', T0 + 100);
+    assert.equal(timer.cancel('a'), true);
+    assert.equal(timer.cancel('a'), false);
+    assert.equal(clock.pendingCount, 0);
+    assert.equal(timer.armedAt, null);
+
+    timer.schedule('a', T0 + 3);
+    timer.schedule('b', T0 + 300);
+    timer.cancel('a');
+    assert.equal(clock.pendingCount, 1);
+    assert.equal(timer.armedAt, T0 + 3);
+    clock.advance(3);
+    assert.equal(clock.firedCount, 1);
+    assert.deepEqual(deliveries, []); // onExpired is never called with no keys
+    assert.equal(clock.pendingCount, 1);
+    assert.ok(timer.armedAt! > T0 + 3 && timer.armedAt! <= T0 + 300);
+    clock.advance(297);
+    assert.deepEqual(deliveries, [{ at: T0 + 300, keys: ['b'] }]);
+  });
+
+  test('an exception in onExpired propagates, and the timer is still re-armed', () => {
+    const clock = new FakeClock(T0);
+    const wheel = new TimingWheel<string>(T0);
+    let calls = 0;
+    const timer = new WheelTimer(wheel, clock, () => {
+      if (++calls === 1) throw new Error('boom');
+    });
+    timer.start();
+    timer.schedule('a', T0 + 10);
+    timer.schedule('b', T0 + 20);
+    assert.throws(() => clock.advance(15), /boom/);
+    assert.equal(clock.pendingCount, 1);
+    assert.ok(timer.armedAt! > T0 + 10 && timer.armedAt! <= T0 + 20);
+    clock.advance(10);
+    assert.equal(calls, 2);
+    assert.equal(wheel.size, 0);
+  });
+
+  test('random schedules/cancels/clock moves: every key delivered once, never early, at most 1 timer armed', () => {
+    let seed = 12345;
+    const r = () => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return seed / 4294967296;
+    };
+    const clock = new FakeClock(T0);
+    const wheel = new TimingWheel<string>(T0);
+    /** key -> due, and whether "never before its due on the clock" applies (see below). */
+    const due = new Map<string, { due: number; strict: boolean }>();
+    let deliveredCount = 0;
+    const timer = new WheelTimer(wheel, clock, (keys) => {
+      assert.ok(keys.length > 0);
+      for (const key of keys) {
+        const entry = due.get(key);
+        assert.ok(entry, `unexpected or duplicate ${key}`);
+        if (entry.strict) assert.ok(clock.now() >= entry.due, `${key} early by ${entry.due - clock.now()} ms`);
+        due.delete(key);
+        deliveredCount++;
+      }
+    });
+    timer.start();
+    for (let op = 0; op < 3000; op++) {
+      const x = r();
+      const key = 'k' + Math.floor(r() * 200);
+      if (x < 0.5) {
+        const d = clock.now() + Math.floor((r() < 0.8 ? 10_000 : 3 * YEAR) * r()) - 50;
+        // After the clock stepped back behind the wheel's time, a key due between the clock and
+        // the wheel's time is overdue for the (monotonic) wheel and goes out with the next batch.
+        const strict = !(d <= wheel.time && d > clock.now());
+        timer.schedule(key, d);
+        due.set(key, { due: Math.ceil(d), strict });
+      } else if (x < 0.6) {
+        assert.equal(timer.cancel(key), due.delete(key));
+      } else if (x < 0.97) {
+        clock.advance(Math.floor(r() * (r() < 0.9 ? 2000 : 30 * DAY)));
+      } else if (x < 0.985) {
+        clock.stall(Math.floor(r() * 5000));
+      } else {
+        clock.jump(Math.floor(r() * 20_000) - 10_000);
+      }
+      assert.ok(clock.pendingCount <= 1);
+      assert.equal(clock.pendingCount === 0, wheel.size === 0, `op ${op}: armed iff the wheel holds timers`);
+      assert.equal(wheel.size, due.size);
+    }
+    clock.advance(4 * YEAR); // let everything run out
+    assert.equal(wheel.size, 0);
+    assert.equal(due.size, 0);
+    assert.equal(clock.pendingCount, 0);
+    assert.ok(deliveredCount > 500, `only ${deliveredCount} deliveries`);
+  });
+});
+
+describe('FakeClock', () => {
+  test('runs timeouts in due order (ties: creation order), each seeing its own time', () => {
+    const clock = new FakeClock(1000);
+    const log: string[] = [];
+    clock.setTimeout(() => log.push(`b@${clock.now()}`), 20);
+    clock.setTimeout(() => log.push(`a@${clock.now()}`), 10);
+    clock.setTimeout(() => log.push(`b2@${clock.now()}`), 20);
+    const h = clock.setTimeout(() => log.push('never'), 15);
+    clock.clearTimeout(h);
+    clock.clearTimeout(h); // twice is harmless
+    clock.setTimeout(() => {
+      log.push(`c@${clock.now()}`);
+      clock.setTimeout(() => log.push(`nested@${clock.now()}`), 5);
+    }, 30);
+    assert.equal(clock.advance(34), 4);
+    assert.deepEqual(log, ['a@1010', 'b@1020', 'b2@1020', 'c@1030']);
+    assert.equal(clock.now(), 1034);
+    clock.advance(1);
+    assert.deepEqual(log.at(-1), 'nested@1035');
+    assert.equal(clock.pendingCount, 0);
+  });
+
+  test("Node's delay rules: < 1, NaN and > 2^31-1 become 1 ms", () => {
+    const clock = new FakeClock(0);
+    clock.setTimeout(() => {}, 0);
+    clock.setTimeout(() => {}, Number.NaN);
+    clock.setTimeout(() => {}, 2 ** 31);
+    clock.setTimeout(() => {}, NODE_TIMEOUT_MAX);
+    assert.deepEqual(
+      clock.pending().map((p) => p.delay),
+      [1, 1, 1, NODE_TIMEOUT_MAX],
+    );
+    assert.equal(clock.overflowedDelays, 1);
+  });
+
+  test('set() forward runs timers; set() backward and jump() only move the wall clock', () => {
+    const clock = new FakeClock(0);
+    let ran = 0;
+    clock.setTimeout(() => ran++, 100);
+    clock.set(50);
+    assert.equal(ran, 0);
+    clock.set(10); // back: nothing runs, the timer still fires 50 ms later
+    assert.equal(clock.now(), 10);
+    assert.deepEqual(clock.pending()[0].at, 60);
+    clock.jump(1000);
+    assert.equal(ran, 0);
+    clock.advance(49);
+    assert.equal(ran, 0);
+    clock.advance(1);
+    assert.equal(ran, 1);
+    assert.equal(clock.now(), 1060);
+  });
+
+  test('stall() lets timers fall due without running them; runNext/runAll', () => {
+    const clock = new FakeClock(0);
+    const at: number[] = [];
+    clock.setTimeout(() => at.push(clock.now()), 10);
+    clock.setTimeout(() => at.push(clock.now()), 20);
+    clock.setTimeout(() => at.push(clock.now()), 500);
+    clock.stall(100);
+    assert.equal(at.length, 0);
+    assert.equal(clock.runDue(), 2);
+    assert.deepEqual(at, [100, 100]);
+    assert.equal(clock.runNext(), true);
+    assert.deepEqual(at, [100, 100, 500]);
+    assert.equal(clock.runNext(), false);
+    clock.setTimeout(() => clock.setTimeout(() => at.push(clock.now()), 5), 5);
+    assert.equal(clock.runAll(), 2);
+    assert.equal(at.at(-1), 510);
+  });
+
+  test('a runaway re-arm loop throws instead of hanging', () => {
+    const clock = new FakeClock(0, { maxTimersPerCall: 100 });
+    const loop = () => {
+      clock.setTimeout(loop, 0);
+    };
+    loop();
+    assert.throws(() => clock.advance(1000), /runaway/);
+  });
+
+  test('advanceAsync lets promise chains started by callbacks progress', async () => {
+    const clock = new FakeClock(0);
+    const log: string[] = [];
+    clock.setTimeout(() => {
+      void Promise.resolve()
+        .then(() => Promise.resolve())
+        .then(() => {
+          log.push(`then@${clock.now()}`);
+          clock.setTimeout(() => log.push(`next@${clock.now()}`), 10);
+        });
+    }, 10);
+    await clock.advanceAsync(30);
+    assert.deepEqual(log, ['then@10', 'next@20']);
+  });
+});
