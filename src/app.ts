@@ -1,15 +1,20 @@
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
+import type Router from '@koa/router';
 import { hostname } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config/config.js';
 import { CallbackClient } from './dispatch/callback.js';
 import { Dispatcher } from './dispatch/dispatcher.js';
+import { lagSeconds } from './dispatch/lag.js';
 import { createHttpApp } from './http/http-app.js';
+import { debugPageRoutes } from './http/routes/debug-page.js';
 import { debugRoutes } from './http/routes/debug.js';
 import { healthRoutes } from './http/routes/health.js';
 import { jobsRoutes } from './http/routes/jobs.js';
+import { metricsRoutes } from './http/routes/metrics.js';
+import { openApiRoutes } from './http/routes/openapi.js';
 import { statusRoutes } from './http/routes/status.js';
 import { acquireInstanceLock, type InstanceLock } from './jobs/instance-lock.js';
 import { splitJobKey } from './jobs/job-key.js';
@@ -17,6 +22,7 @@ import { JobService } from './jobs/job-service.js';
 import { describe, JobStore, TableMissingError } from './jobs/job-store.js';
 import type { LoadProgress } from './load-progress.js';
 import type { Logger } from './log/logger.js';
+import { Metrics } from './metrics/metrics.js';
 import { packageVersion } from './version.js';
 import { TimingWheel } from './wheel/timing-wheel.js';
 import { WheelTimer } from './wheel/wheel-timer.js';
@@ -32,6 +38,12 @@ export interface DalgaOptions {
 
 /** How often boot logs its progress while loading a large table. */
 const PROGRESS_EVERY_MS = 2_000;
+/**
+ * How often the loading ticker looks at the count. JobService.load reports only every 100,000
+ * rows, which a slow database may take far longer than PROGRESS_EVERY_MS to deliver; the ticker
+ * makes the progress line (and /status) time-based whatever the row rate.
+ */
+const PROGRESS_TICK_MS = 250;
 
 /**
  * The composition root: builds every part, starts them in order and stops them in reverse.
@@ -55,6 +67,7 @@ export class Dalga {
     private readonly options: DalgaOptions,
     private readonly store: JobStore,
     private readonly clock: Clock,
+    private readonly metrics: Metrics,
   ) {
     const { config, log } = options;
     this.instanceId = options.instanceId ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
@@ -80,11 +93,22 @@ export class Dalga {
       clock,
       maxRunning: config.jobs.maxRunning,
       dueOf: (key) => this.service.getByKey(key)?.nextRun,
-      onRun: (ticket, result) =>
+      onRun: (ticket, result) => {
+        metrics.observeCallback(result);
         log.debug(
           { job: { path: ticket.job.path, body: ticket.job.body }, attempt: ticket.attempt, status: result.status, error: result.error, ms: result.finishedAt - result.startedAt },
           'callback',
-        ),
+        );
+      },
+      // JobService writes each outcome with its own statement: a batch of one.
+      onWrittenBack: () => metrics.observeWriteBack(1),
+    });
+    metrics.readFrom({
+      jobs: () => this.service.counts(),
+      wheelLevels: () => this.timer.wheel.stats().levels,
+      dispatch: () => this.dispatcher.stats(),
+      lagSeconds: () => lagSeconds(this.dispatcher.stats().oldestWaitingDue, clock.now()),
+      loaded: () => this.loading.state === 'ready',
     });
   }
 
@@ -92,7 +116,14 @@ export class Dalga {
   static async start(options: DalgaOptions): Promise<Dalga> {
     const { config, log } = options;
     const clock = options.clock ?? systemClock;
-    const store = await JobStore.open(config.database);
+    const metrics = new Metrics();
+    let store: JobStore;
+    try {
+      store = await JobStore.open(config.database, { onStatement: metrics.observeStatement });
+    } catch (error) {
+      metrics.close();
+      throw error;
+    }
     let dalga: Dalga | null = null;
     try {
       if (config.database.kind === 'sqlite') {
@@ -102,14 +133,17 @@ export class Dalga {
           `table ${config.database.db}.${config.database.table} does not exist: create it with "dalga -config <file> -create-table"`,
         );
       }
-      dalga = new Dalga(options, store, clock);
+      dalga = new Dalga(options, store, clock, metrics);
       dalga.lock = await acquireInstanceLock(store);
       await dalga.listen();
       await dalga.load();
       return dalga;
     } catch (error) {
       if (dalga) await dalga.stop();
-      else await store.close();
+      else {
+        metrics.close();
+        await store.close();
+      }
       throw error;
     }
   }
@@ -120,7 +154,8 @@ export class Dalga {
 
   private async listen(): Promise<void> {
     const { config, log } = this.options;
-    const app = createHttpApp(log, (router) => {
+    const version = packageVersion();
+    const addRoutes = (router: Router) => {
       jobsRoutes(router, {
         service: this.service,
         store: this.store,
@@ -132,14 +167,18 @@ export class Dalga {
         dispatcher: this.dispatcher,
         clock: this.clock,
         instanceId: this.instanceId,
-        version: packageVersion(),
+        version,
         database: config.database.kind,
         startedAt: this.clock.now(),
         loading: this.loading,
       });
       healthRoutes(router, { loading: this.loading, pingDatabase: () => this.store.ping() });
       debugRoutes(router, { timer: this.timer, dispatcher: this.dispatcher, service: this.service, clock: this.clock });
-    });
+      debugPageRoutes(router);
+      metricsRoutes(router, { metrics: this.metrics });
+      openApiRoutes(router, { version });
+    };
+    const app = createHttpApp(log, addRoutes, { onRequest: this.metrics.observeRequest });
     const server = http.createServer({ requestTimeout: 30_000, headersTimeout: 10_000, maxHeaderSize: 16_384 }, app.callback());
     this.server = server;
     await new Promise<void>((resolve, reject) => {
@@ -157,15 +196,29 @@ export class Dalga {
     const started = this.clock.now();
     this.loading.expected = await this.store.count();
     let lastReport = started;
-    await this.service.load((loaded) => {
+    // Jobs in memory = rows loaded so far: nothing else adds jobs before the state is 'ready'.
+    const progress = () => {
+      const loaded = this.service.counts().total;
       this.loading.loaded = loaded;
       const now = this.clock.now();
-      if (now - lastReport >= PROGRESS_EVERY_MS) {
-        lastReport = now;
-        const percent = this.loading.expected ? Math.min(100, Math.round((loaded / this.loading.expected) * 100)) : null;
-        log.info({ loaded, percent, rate: Math.round(loaded / ((now - started) / 1000)) }, 'loading jobs');
-      }
-    });
+      if (now - lastReport < PROGRESS_EVERY_MS) return;
+      lastReport = now;
+      const expected = this.loading.expected;
+      const percent = expected ? Math.min(100, Math.round((loaded / expected) * 1000) / 10) : null;
+      const rate = Math.round(loaded / Math.max(0.001, (now - started) / 1000));
+      log.info({ loaded, expected, percent, rate }, 'loading jobs');
+    };
+    let ticker: unknown;
+    const tick = () => {
+      progress();
+      ticker = this.clock.setTimeout(tick, PROGRESS_TICK_MS);
+    };
+    ticker = this.clock.setTimeout(tick, PROGRESS_TICK_MS);
+    try {
+      await this.service.load(progress);
+    } finally {
+      this.clock.clearTimeout(ticker);
+    }
     this.loading.loaded = this.service.counts().total;
     this.loading.state = 'ready';
     this.timer.start();
@@ -188,6 +241,7 @@ export class Dalga {
     this.callbacks.close();
     await this.lock?.release().catch(() => {});
     await this.store.close();
+    this.metrics.close();
     log.info('stopped');
   }
 }

@@ -73,6 +73,10 @@ async function main(): Promise<void> {
     return;
   }
 
+  // A bug in one request or callback must not take the scheduler down: log it and keep serving.
+  // (The database is the truth, so even a crash would lose nothing acknowledged.)
+  process.on('unhandledRejection', (reason: unknown) => log.error({ err: reason }, 'unhandled rejection'));
+
   const dalga = await Dalga.start({ config, log });
   let stopping = false;
   const shutdown = (signal: NodeJS.Signals) => {

@@ -7,6 +7,8 @@
  * instead of being silently ignored.
  */
 
+import { BOOLEAN_WORDS, parseBooleanText } from '../boolean-text.js';
+
 export type RawConfig = Record<string, Record<string, string>>;
 
 export class ConfigError extends Error {
@@ -99,13 +101,9 @@ function seconds(min: number, max: number): Parser<number> {
   return (value) => Math.round(parse(value) * 1000);
 }
 
-const BOOLEANS: Record<string, boolean> = {
-  true: true, false: false, '1': true, '0': false, yes: true, no: false, on: true, off: false,
-};
-
-export const boolean: Parser<boolean> = (value) => {
-  const parsed = BOOLEANS[value.toLowerCase()];
-  if (parsed === undefined) throw new Error(`"${value}" is not a boolean (true/false/1/0/yes/no/on/off)`);
+const boolean: Parser<boolean> = (value) => {
+  const parsed = parseBooleanText(value);
+  if (parsed === undefined) throw new Error(`"${value}" is not a boolean (${BOOLEAN_WORDS})`);
   return parsed;
 };
 
@@ -191,12 +189,12 @@ function readSection<S extends keyof Sections>(raw: RawConfig, section: S): Sect
 
 function rejectUnknown(raw: RawConfig): void {
   for (const [section, keys] of Object.entries(raw)) {
-    if (!(section in SECTIONS)) {
+    if (!Object.hasOwn(SECTIONS, section)) {
       throw new ConfigError(`unknown section [${section}] (known: ${CONFIG_SECTIONS.join(', ')})`);
     }
     const known = SECTIONS[section as keyof Sections];
     for (const key of Object.keys(keys)) {
-      if (!(key in known)) {
+      if (!Object.hasOwn(known, key)) {
         throw new ConfigError(`[${section}] ${key}: unknown key (known: ${Object.keys(known).join(', ')})`);
       }
     }

@@ -22,6 +22,8 @@ export interface DispatcherOptions {
   /** When a key became due (for lag); the hand-over time is used when unknown. */
   dueOf?: (key: string) => number | null | undefined;
   onRun?: (ticket: RunTicket, result: RunResult) => void;
+  /** After a run's outcome is written (or found overtaken); ms includes retries while the database was down. For metrics. */
+  onWrittenBack?: (ticket: RunTicket, ms: number) => void;
 }
 
 export interface DispatcherStats {
@@ -100,6 +102,8 @@ export class Dispatcher {
     }
     const result: RunResult = { ...response, startedAt, finishedAt: clock.now() };
     this.options.onRun?.(ticket, result);
+    const writing = performance.now();
     await runs.finishRun(ticket, result);
+    this.options.onWrittenBack?.(ticket, performance.now() - writing);
   }
 }

@@ -7,8 +7,28 @@ import { errorMiddleware } from './http-error.js';
 /** Largest form body accepted; the parameters of one job are far smaller. */
 const FORM_LIMIT = '64kb';
 
+/** One answered request, for the metrics hook. */
+export interface RequestRecord {
+  method: string;
+  /** The matched route pattern (`/jobs/:path/:body`), or "unmatched". */
+  route: string;
+  status: number;
+  seconds: number;
+}
+
+export interface HttpAppHooks {
+  /** Called once per request after it is answered (metrics). */
+  onRequest?: (request: RequestRecord) => void;
+}
+
+/** What @koa/router leaves on the context: the matched pattern and the decoded parameters. */
+interface RoutedContext {
+  _matchedRoute?: string | RegExp;
+  params?: Record<string, string>;
+}
+
 /** The Koa application: error shape, request log, form parsing, then the routers. */
-export function createHttpApp(log: Logger, addRoutes: (router: Router) => void): Koa {
+export function createHttpApp(log: Logger, addRoutes: (router: Router) => void, hooks: HttpAppHooks = {}): Koa {
   const app = new Koa();
   app.proxy = false;
   app.silent = true; // errors are answered and logged by errorMiddleware
@@ -17,10 +37,17 @@ export function createHttpApp(log: Logger, addRoutes: (router: Router) => void):
     try {
       await next();
     } finally {
+      const seconds = (performance.now() - started) / 1000;
+      const routed = ctx as unknown as RoutedContext;
+      const route = typeof routed._matchedRoute === 'string' ? routed._matchedRoute : 'unmatched';
+      const params = routed.params;
+      // The job key where there is one, decoded, so a job's requests can be found by its key.
+      const job = params?.path !== undefined && params.body !== undefined ? { path: params.path, body: params.body } : undefined;
       log.info(
-        { method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round((performance.now() - started) * 10) / 10 },
+        { method: ctx.method, path: ctx.path, route, job, status: ctx.status, ms: Math.round(seconds * 10_000) / 10 },
         'request',
       );
+      hooks.onRequest?.({ method: ctx.method, route, status: ctx.status, seconds });
     }
   });
   app.use(errorMiddleware(log));

@@ -1,4 +1,5 @@
 import { DateTime } from 'luxon';
+import { BOOLEAN_WORDS, parseBooleanText } from '../boolean-text.js';
 import { parseCron } from '../schedule/cron.js';
 import { addInterval, parseInterval } from '../schedule/interval.js';
 import { parseLocation } from '../schedule/location.js';
@@ -27,17 +28,9 @@ export const MAX_CRON_CHARS = 255;
 
 export const PUT_PARAMETERS = ['interval', 'cron', 'one-off', 'first-run', 'immediate', 'location'] as const;
 
-const BOOLEANS: Record<string, boolean> = {
-  true: true, false: false, '1': true, '0': false, yes: true, no: false, on: true, off: false,
-};
-
 export function parseBoolean(parameter: string, value: string): boolean {
-  // Own keys only: "constructor" or "__proto__" must not find Object.prototype's members.
-  const key = value.toLowerCase();
-  const parsed = Object.hasOwn(BOOLEANS, key) ? BOOLEANS[key] : undefined;
-  if (parsed === undefined) {
-    throw new ScheduleError(parameter, `${parameter}: "${value}" is not a boolean (true/false/1/0/yes/no/on/off)`);
-  }
+  const parsed = parseBooleanText(value);
+  if (parsed === undefined) throw new ScheduleError(parameter, `${parameter}: "${value}" is not a boolean (${BOOLEAN_WORDS})`);
   return parsed;
 }
 

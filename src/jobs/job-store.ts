@@ -19,7 +19,34 @@ export interface JobStoreOptions {
   queryTimeoutMs?: number;
   /** Rows per page when loading from SQLite (MySQL streams). Default 10,000. */
   loadPageSize?: number;
+  /** Told about every statement once it has ended (for metrics). */
+  onStatement?: (timing: StatementTiming) => void;
 }
+
+/** The statements JobStore runs, by name. */
+export type StoreOperation =
+  | 'table_exists'
+  | 'create_table'
+  | 'collation'
+  | 'ping'
+  | 'count'
+  | 'page'
+  | 'upsert'
+  | 'delete'
+  | 'update'
+  | 'record_last_run';
+
+/** One statement, as reported to JobStoreOptions.onStatement. */
+export interface StatementTiming {
+  operation: StoreOperation;
+  /** Whether it changes rows (what the write latency metrics are about). */
+  write: boolean;
+  /** Wall time from the call to its end (answer, error or timeout). */
+  ms: number;
+  ok: boolean;
+}
+
+const WRITES: ReadonlySet<StoreOperation> = new Set(['upsert', 'delete', 'update', 'record_last_run']);
 
 export interface JobPage {
   jobs: Job[];
@@ -102,6 +129,7 @@ export class JobStore {
   private readonly repository: Repository<JobRow>;
   private readonly queryTimeoutMs: number;
   private readonly loadPageSize: number;
+  private readonly onStatement: ((timing: StatementTiming) => void) | undefined;
 
   private constructor(
     readonly dataSource: DataSource,
@@ -111,6 +139,7 @@ export class JobStore {
     this.repository = dataSource.getRepository<JobRow>(dataSource.entityMetadatas[0].target);
     this.queryTimeoutMs = options.queryTimeoutMs ?? 10_000;
     this.loadPageSize = options.loadPageSize ?? 10_000;
+    this.onStatement = options.onStatement;
   }
 
   static async open(settings: DatabaseSettings, options: JobStoreOptions = {}): Promise<JobStore> {
@@ -136,7 +165,7 @@ export class JobStore {
   }
 
   async tableExists(): Promise<boolean> {
-    return this.run(async () => {
+    return this.run('table_exists', async () => {
       const runner = this.dataSource.createQueryRunner();
       try {
         return await runner.hasTable(this.table);
@@ -154,7 +183,7 @@ export class JobStore {
     if (await this.tableExists()) return false;
     const collation = this.dialect === 'mysql' ? await this.binaryCollation() : undefined;
     const schemaSource = new DataSource(dataSourceOptions(this.settings, collation));
-    await this.run(async () => {
+    await this.run('create_table', async () => {
       await schemaSource.initialize();
       try {
         await schemaSource.synchronize();
@@ -166,7 +195,7 @@ export class JobStore {
   }
 
   private async binaryCollation(): Promise<string> {
-    const rows = (await this.run(() =>
+    const rows = (await this.run('collation', () =>
       this.dataSource.query(
         "SELECT COLLATION_NAME AS name FROM information_schema.COLLATIONS WHERE COLLATION_NAME IN ('utf8mb4_0900_bin', 'utf8mb4_nopad_bin')",
       ),
@@ -176,11 +205,11 @@ export class JobStore {
   }
 
   async ping(): Promise<void> {
-    await this.run(() => this.dataSource.query('SELECT 1'));
+    await this.run('ping', () => this.dataSource.query('SELECT 1'));
   }
 
   async count(): Promise<number> {
-    return this.run(() => this.repository.count());
+    return this.run('count', () => this.repository.count());
   }
 
   /**
@@ -237,7 +266,7 @@ export class JobStore {
     }
     const where = conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '';
     const sql = `SELECT ${SELECT_COLUMNS} FROM \`${this.table}\` ${where} ORDER BY path, body LIMIT ${Math.trunc(query.limit)}`;
-    const rows = (await this.run(() => this.dataSource.query(sql, parameters))) as Record<string, unknown>[];
+    const rows = (await this.run('page', () => this.dataSource.query(sql, parameters))) as Record<string, unknown>[];
     const jobs = rows.map((row) => fromRawRow(row));
     const lastJob = jobs.at(-1);
     return { jobs, last: jobs.length === query.limit && lastJob ? { path: lastJob.path, body: lastJob.body } : null };
@@ -245,25 +274,25 @@ export class JobStore {
 
   /** Insert or replace the whole row. */
   async upsert(job: Job): Promise<void> {
-    await this.run(() =>
+    await this.run('upsert', () =>
       this.repository.upsert(toRow(job), { conflictPaths: ['path', 'body'], skipUpdateIfNoValuesChanged: false }),
     );
   }
 
   async delete(path: string, body: string): Promise<void> {
-    await this.run(() => this.repository.delete({ path, body }));
+    await this.run('delete', () => this.repository.delete({ path, body }));
   }
 
   /** Writes a run's outcome over an existing row; returns false (and writes nothing) if the row is gone. */
   async update(job: Job): Promise<boolean> {
     const { path, body, ...changes } = toRow(job);
-    const result = await this.run(() => this.repository.update({ path, body }, changes));
+    const result = await this.run('update', () => this.repository.update({ path, body }, changes));
     return (result.affected ?? 0) > 0;
   }
 
   /** For an outcome overtaken by an API change: only the last_* columns, never the schedule. */
   async recordLastRun(job: Pick<Job, 'path' | 'body' | 'lastRun' | 'lastStatus' | 'lastError'>): Promise<void> {
-    await this.run(() =>
+    await this.run('record_last_run', () =>
       this.repository.update(
         { path: job.path, body: job.body },
         { lastRun: toDate(job.lastRun), lastStatus: job.lastStatus, lastError: errorColumn(job.lastError) },
@@ -271,7 +300,18 @@ export class JobStore {
     );
   }
 
-  private async run<T>(operation: () => Promise<T>): Promise<T> {
+  /** A failing observer must not turn a committed statement into an error. */
+  private report(timing: StatementTiming): void {
+    try {
+      this.onStatement?.(timing);
+    } catch {
+      // metrics only
+    }
+  }
+
+  private async run<T>(name: StoreOperation, operation: () => Promise<T>): Promise<T> {
+    const started = performance.now();
+    let ok = false;
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
@@ -280,12 +320,15 @@ export class JobStore {
       );
     });
     try {
-      return await Promise.race([operation(), timeout]);
+      const result = await Promise.race([operation(), timeout]);
+      ok = true;
+      return result;
     } catch (error) {
       if (error instanceof StoreUnavailableError) throw error;
       throw new StoreUnavailableError(`database error: ${errorText(error)}`);
     } finally {
       clearTimeout(timer);
+      this.report({ operation: name, write: WRITES.has(name), ms: performance.now() - started, ok });
     }
   }
 }

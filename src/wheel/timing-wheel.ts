@@ -67,8 +67,8 @@
  * recycled through a free list and grown by doubling. Per-slot doubly linked lists use head/tail
  * arrays. Keys live in one array; a key -> timer index is an open-addressing hash table over an
  * Int32Array (string and number keys; other key types fall back to a Map), because a Map<K, number>
- * alone costs about as much as setTimeout. Each level has an occupancy bitmap (Uint32 words; 64
- * slots = 2 words) searched with Math.clz32.
+ * alone measured slower than setTimeout + clearTimeout for 1M string keys. Each level has an
+ * occupancy bitmap (Uint32 words; 64 slots = 2 words) searched with Math.clz32.
  */
 
 export interface WheelOptions {
@@ -697,15 +697,18 @@ function mix32(h: number): number {
 }
 
 /**
- * Seeded FNV-1a + murmur3 finalizer over all but the last character, plus the last character's
- * code: ids that differ only in their last character ("job-120" .. "job-129") land in nearby
- * slots, so inserting/cancelling sequential ids touches few cache lines; other keys spread well.
+ * Seeded FNV-1a-like hash (two UTF-16 units per step) + murmur3 finalizer over all but the last
+ * character, plus the last character's code: ids that differ only in their last character
+ * ("job-120" .. "job-129") land in nearby slots, so inserting/cancelling sequential ids touches
+ * few cache lines; other keys spread well.
  */
 function hashString(s: string): number {
   const last = s.length - 1;
   if (last < 0) return HASH_SEED;
   let h = HASH_SEED ^ last;
-  for (let i = 0; i < last; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  let i = 0;
+  for (; i + 1 < last; i += 2) h = Math.imul(h ^ (s.charCodeAt(i) | (s.charCodeAt(i + 1) << 16)), 0x01000193);
+  if (i < last) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
   return (mix32(h) + s.charCodeAt(last)) | 0;
 }
 

@@ -4,9 +4,10 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
-import { createTestDatabase, skipUnlessMysql, type DatabaseKind, type TestDatabase } from '../helpers/databases.js';
-import { DalgaProcess, runCli, writeConfig } from '../helpers/dalga-process.js';
-import { EndpointServer } from '../helpers/endpoint-server.js';
+import { skipUnlessMysql, type DatabaseKind } from '../helpers/databases.js';
+import type { DalgaProcess } from '../helpers/dalga-process.js';
+import type { EndpointServer } from '../helpers/endpoint-server.js';
+import { startTestStack } from '../helpers/test-stack.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -22,31 +23,25 @@ async function eventually<T>(probe: () => Promise<T>, accept: (value: T) => bool
 
 for (const kind of ['mysql', 'sqlite'] as DatabaseKind[]) {
   describe(`callbacks (${kind})`, { skip: await skipUnlessMysql(kind) }, () => {
-    let db: TestDatabase;
+    let stack: Awaited<ReturnType<typeof startTestStack>>;
     let endpoint: EndpointServer;
     let dalga: DalgaProcess;
 
     before(async () => {
-      db = createTestDatabase(kind);
-      endpoint = await EndpointServer.start();
-      const config = writeConfig(
-        db,
-        `[endpoint]\nbaseurl = ${endpoint.baseUrl}hooks/\ntimeout = 0.5\n` +
+      stack = await startTestStack(
+        kind,
+        (baseUrl) =>
+          `[endpoint]\nbaseurl = ${baseUrl}hooks/\ntimeout = 0.5\n` +
           `[jobs]\nretry_interval = 0.2\nretry_multiplier = 2\nretry_max_interval = 0.8\nmax_running = 3\n`,
       );
-      if (kind === 'mysql') assert.equal((await runCli(['-config', config, '-create-table'])).code, 0);
-      dalga = await DalgaProcess.start(config);
+      ({ endpoint, dalga } = stack);
     });
 
     beforeEach(() => {
       endpoint.responder = () => ({ status: 200 });
     });
 
-    after(async () => {
-      await dalga?.stop();
-      await endpoint?.close();
-      await db?.drop();
-    });
+    after(() => stack?.teardown());
 
     test('200: a periodic job goes to its next slot and records the run', async () => {
       const put = await dalga.request('PUT', '/jobs/ok/a?interval=1');

@@ -3,27 +3,23 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { createTestDatabase, skipUnlessMysql, type DatabaseKind, type TestDatabase } from '../helpers/databases.js';
-import { DalgaProcess, runCli, writeConfig } from '../helpers/dalga-process.js';
-import { EndpointServer } from '../helpers/endpoint-server.js';
+import { skipUnlessMysql, type DatabaseKind } from '../helpers/databases.js';
+import { DalgaProcess } from '../helpers/dalga-process.js';
+import type { EndpointServer } from '../helpers/endpoint-server.js';
+import { createTestStack, type TestStack } from '../helpers/test-stack.js';
 
 for (const kind of ['mysql', 'sqlite'] as DatabaseKind[]) {
   describe(`restart (${kind})`, { skip: await skipUnlessMysql(kind) }, () => {
-    let db: TestDatabase;
+    let stack: TestStack;
     let endpoint: EndpointServer;
     let config: string;
 
     before(async () => {
-      db = createTestDatabase(kind);
-      endpoint = await EndpointServer.start();
-      config = writeConfig(db, `[endpoint]\nbaseurl = ${endpoint.baseUrl}\ntimeout = 2\n[jobs]\nretry_interval = 0.2\n`);
-      if (kind === 'mysql') assert.equal((await runCli(['-config', config, '-create-table'])).code, 0);
+      stack = await createTestStack(kind, (baseUrl) => `[endpoint]\nbaseurl = ${baseUrl}\ntimeout = 2\n[jobs]\nretry_interval = 0.2\n`);
+      ({ endpoint, config } = stack);
     });
 
-    after(async () => {
-      await endpoint?.close();
-      await db?.drop();
-    });
+    after(() => stack?.teardown());
 
     test('SIGTERM exits 0; after a restart the jobs are loaded and fire', async () => {
       const first = await DalgaProcess.start(config);

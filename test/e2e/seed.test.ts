@@ -4,9 +4,10 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { createTestDatabase, skipUnlessMysql, type DatabaseKind, type TestDatabase } from '../helpers/databases.js';
-import { DalgaProcess, runCli, writeConfig } from '../helpers/dalga-process.js';
-import { EndpointServer } from '../helpers/endpoint-server.js';
+import { skipUnlessMysql, type DatabaseKind } from '../helpers/databases.js';
+import type { DalgaProcess } from '../helpers/dalga-process.js';
+import type { EndpointServer } from '../helpers/endpoint-server.js';
+import { startTestStack } from '../helpers/test-stack.js';
 
 const RFC3339_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{3})?Z$/;
 
@@ -18,26 +19,16 @@ function assertNear(actualIso: string, expectedMs: number, toleranceMs: number, 
 
 for (const kind of ['mysql', 'sqlite'] as DatabaseKind[]) {
   describe(`original README examples (${kind})`, { skip: await skipUnlessMysql(kind) }, () => {
-    let db: TestDatabase;
+    let stack: Awaited<ReturnType<typeof startTestStack>>;
     let endpoint: EndpointServer;
     let dalga: DalgaProcess;
 
     before(async () => {
-      db = createTestDatabase(kind);
-      endpoint = await EndpointServer.start();
-      const config = writeConfig(db, `[endpoint]\nbaseurl = ${endpoint.baseUrl}\ntimeout = 5\n[jobs]\nretry_interval = 0.2\n`);
-      if (kind === 'mysql') {
-        const created = await runCli(['-config', config, '-create-table']);
-        assert.equal(created.code, 0, created.stderr);
-      }
-      dalga = await DalgaProcess.start(config);
+      stack = await startTestStack(kind, (baseUrl) => `[endpoint]\nbaseurl = ${baseUrl}\ntimeout = 5\n[jobs]\nretry_interval = 0.2\n`);
+      ({ endpoint, dalga } = stack);
     });
 
-    after(async () => {
-      await dalga?.stop();
-      await endpoint?.close();
-      await db?.drop();
-    });
+    after(() => stack?.teardown());
 
     test('PUT schedules a job every 60 seconds: 201 with the job as JSON', async () => {
       const before = Date.now();

@@ -82,6 +82,8 @@ describe('config', () => {
     ['relative base URL', '[endpoint]\nbaseurl = /hooks\n', /\[endpoint\] baseurl: "\/hooks" is not an absolute URL/],
     ['ftp base URL', '[endpoint]\nbaseurl = ftp://x/\n', /\[endpoint\] baseurl: must be an http or https URL/],
     ['hostile table name', '[sqlite]\ntable = x-y\n', /\[sqlite\] table/],
+    ['a prototype name as section', '[constructor]\nx = 1\n', /unknown section \[constructor\]/],
+    ['a prototype name as key', '[jobs]\ntoString = 1\n', /\[jobs\] toString: unknown key/],
     ['key outside a section', 'port = 1\n', /outside any \[section\]/],
     ['key without value', '[jobs]\nmax_running\n', /f:2: expected "key = value" or \[section\], got "max_running"/],
   ];

@@ -1,6 +1,7 @@
 import type Router from '@koa/router';
 import type { Clock } from '../../clock.js';
 import type { Dispatcher } from '../../dispatch/dispatcher.js';
+import { lagSeconds } from '../../dispatch/lag.js';
 import type { JobService } from '../../jobs/job-service.js';
 import type { LoadProgress } from '../../load-progress.js';
 
@@ -21,18 +22,20 @@ export function statusRoutes(router: Router, deps: StatusDeps): void {
     const now = deps.clock.now();
     const counts = deps.service.counts();
     const dispatch = deps.dispatcher.stats();
-    const oldestDue = dispatch.oldestWaitingDue;
     ctx.body = {
       total_jobs: counts.total,
       pending_jobs: dispatch.waiting,
       running_jobs: dispatch.running,
       disabled_jobs: counts.disabled,
-      lag: oldestDue === null ? 0 : Math.max(0, (now - oldestDue) / 1000),
+      lag: lagSeconds(dispatch.oldestWaitingDue, now),
       instance_id: deps.instanceId,
       version: deps.version,
       database: deps.database,
       state: deps.loading.state,
-      loaded_jobs: deps.loading.loaded,
+      // While loading, every job in memory came from the table (the API refuses changes until ready).
+      loaded_jobs: deps.loading.state === 'loading' ? counts.total : deps.loading.loaded,
+      // Rows counted when loading began: with loaded_jobs, how far boot has come.
+      expected_jobs: deps.loading.expected,
       write_backs_pending: counts.writeBacksPending,
       uptime: (now - deps.startedAt) / 1000,
     };

@@ -1,0 +1,103 @@
+/**
+ * 3. Precision: M one-off jobs due at 1,000/s at distinct milliseconds, scheduled through the API
+ * with first-run; the endpoint records each arrival; lag = arrival - due (Dalga-Sched).
+ * No same-run baseline: the original Dalga polls the table once a second.
+ */
+import { monotonicUs, nowMs, waitUntil } from '../lib/clock.js';
+import { formatProfile, summarizeProfile } from '../lib/cpu-profile.js';
+import { DalgaServer } from '../lib/dalga-server.js';
+import { BenchEndpoint } from '../lib/endpoint.js';
+import { count, ms, rate } from '../lib/format.js';
+import { sendAll } from '../lib/load.js';
+import { benchTable, createJobsTable, dropTable, rowCount } from '../lib/mysql.js';
+import { bySize, type Scenario } from '../lib/scenario.js';
+import { rounded, summarize } from '../lib/stats.js';
+
+const PER_SECOND = 1000;
+const BASELINE = '1 s poll (original Dalga)';
+
+export const precision: Scenario = {
+  name: 'precision',
+  title: 'Precision',
+  async run(ctx) {
+    const m = bySize(ctx.mode, { quick: 3_000, full: 20_000 });
+    const table = benchTable('precision');
+    await createJobsTable(table);
+    ctx.defer(() => dropTable(table));
+    const endpoint = await BenchEndpoint.start();
+    ctx.defer(() => endpoint.close());
+    endpoint.keep = true;
+    const server = await DalgaServer.start({ runtime: ctx.runtime, dir: ctx.dir, table, endpointBaseUrl: endpoint.baseUrl, cpuProfile: ctx.profile });
+    ctx.defer(() => server.stop());
+
+    // Everything is scheduled before the first job is due (if PUTs keep up with 1,000/s), so the
+    // firing window sees no API traffic.
+    const spacing = 1000 / PER_SECOND;
+    const t0 = Math.ceil((Date.now() + 2_000 + m * spacing) / 1000) * 1000;
+    const dueOf = (i: number) => t0 + Math.round(i * spacing);
+    const scheduleStart = nowMs();
+    const answers = await sendAll({
+      baseUrl: server.url,
+      concurrency: 32,
+      total: m,
+      next: (i) => ({ method: 'PUT', path: `/jobs/bench-precision/j${i}?one-off=true&first-run=${new Date(dueOf(i)).toISOString()}` }),
+    });
+    const scheduleMs = nowMs() - scheduleStart;
+    const failed = answers.filter((a) => a.error || a.status !== 201);
+    if (failed.length) throw new Error(`${failed.length} PUTs failed: ${failed[0].error ?? failed[0].status}`);
+    // A job whose PUT was answered less than 5 ms before its due time fires "at once", not on time: excluded.
+    const lateScheduled = new Set<number>();
+    answers.forEach((a, i) => {
+      if (a.endedAt > dueOf(i) - 5) lateScheduled.add(dueOf(i));
+    });
+    ctx.log(`scheduled ${count(m)} jobs in ${ms(scheduleMs)} (${rate((m / scheduleMs) * 1000, ' PUT/s')}); first due in ${ms(t0 - nowMs())}; ${lateScheduled.size} scheduled too late to count`);
+
+    const fireFrom = monotonicUs();
+    await waitUntil(async () => endpoint.count, (n) => n >= m, `${m} callbacks`, dueOf(m - 1) - Date.now() + 30_000, 100);
+    await waitUntil(() => server.status(), (s) => s.total_jobs === 0 && s.running_jobs === 0 && s.write_backs_pending === 0, 'all outcomes written', 30_000, 100);
+    const fireTo = monotonicUs();
+    const left = await rowCount(table);
+    if (left !== 0) throw new Error(`${left} rows left in the table after every one-off job ran`);
+
+    const lags: number[] = [];
+    let early = 0;
+    let retries = 0;
+    const seen = new Set<number>();
+    let duplicates = 0;
+    for (const arrival of endpoint.arrivals) {
+      if (arrival.attempt !== 1) retries++;
+      if (seen.has(arrival.sched)) duplicates++;
+      seen.add(arrival.sched);
+      if (lateScheduled.has(arrival.sched)) continue;
+      const lag = arrival.at - arrival.sched;
+      if (lag < 0) early++;
+      lags.push(lag);
+    }
+    const lag = summarize(lags);
+    ctx.log(`lag p50 ${ms(lag.p50)}, p99 ${ms(lag.p99)}, max ${ms(lag.max)}, early ${early}, retries ${retries}, duplicates ${duplicates}`);
+    const code = await server.stop();
+    if (code !== 0) throw new Error(`server exited with ${code}`);
+    const notes: string[] = [];
+    if (ctx.profile) {
+      const file = server.cpuProfileFile();
+      if (file) notes.push(formatProfile('precision: server CPU profile while firing', summarizeProfile(file, { fromUs: fireFrom, toUs: fireTo })));
+    }
+    return {
+      rows: [
+        { id: 'precision.lag_p50', figure: `precision: ${count(lags.length)} one-off jobs at 1,000/s, lag p50`, dalga: ms(lag.p50), baseline: BASELINE, ratio: null, target: '≤ 2 ms', met: lag.p50 <= 2 },
+        { id: 'precision.lag_p99', figure: 'precision: lag p99', dalga: ms(lag.p99), baseline: BASELINE, ratio: null, target: '≤ 10 ms', met: lag.p99 <= 10 },
+        {
+          id: 'precision.lag_max_early',
+          figure: 'precision: lag max; callbacks before their due time',
+          dalga: `max ${ms(lag.max)}; ${early} early`,
+          baseline: `${BASELINE}: lag up to 1 s`,
+          ratio: null,
+          target: 'none early',
+          met: early === 0 && duplicates === 0,
+        },
+      ],
+      details: { m, scheduleMs, lateScheduled: lateScheduled.size, lagMs: rounded(lag), early, retries, duplicates, firstDue: new Date(t0).toISOString() },
+      notes,
+    };
+  },
+};

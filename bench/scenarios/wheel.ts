@@ -1,0 +1,116 @@
+/**
+ * 1. Wheel: insert then cancel N timers with due times from 1 ms to 1 year, against
+ * setTimeout/clearTimeout for the same due times; heap per timer; expiry on a fake clock.
+ */
+import { runWorker } from '../lib/child.js';
+import { bytes, count, rate } from '../lib/format.js';
+import { bySize, type Scenario } from '../lib/scenario.js';
+import { median } from '../lib/stats.js';
+
+interface Throughput {
+  insertPerSec: number;
+  cancelPerSec: number;
+  opsPerSec: number;
+}
+interface Heap {
+  bytesPerTimer: number;
+  afterCancelBytes: number;
+}
+interface ExpiryDrive {
+  advances: number;
+  firesPerSec: number;
+  early: number;
+  late: number;
+  duplicates: number;
+  missing: number;
+  maxLateMs: number;
+}
+
+const WORKER = 'bench/workers/wheel-worker.ts';
+const FLAGS = ['--expose-gc'];
+
+export const wheel: Scenario = {
+  name: 'wheel',
+  title: 'Wheel',
+  async run(ctx) {
+    const n = bySize(ctx.mode, { quick: 200_000, full: 1_000_000 });
+    const rounds = 3;
+    const seed = 20260101;
+    const sides = { wheel: [] as Throughput[], timeout: [] as Throughput[] };
+    // Alternate fresh processes so both sides see the same machine state over time.
+    for (let round = 0; round < rounds; round++) {
+      for (const side of ['timeout', 'wheel'] as const) {
+        const { value } = await runWorker<Throughput>(ctx.runtime, WORKER, { task: 'throughput', side, n, seed: seed + round }, { nodeFlags: FLAGS });
+        sides[side].push(value);
+        ctx.log(`round ${round + 1} ${side}: ${rate(value.insertPerSec)} inserts, ${rate(value.cancelPerSec)} cancels`);
+      }
+    }
+    const pick = (side: 'wheel' | 'timeout', field: keyof Throughput) => median(sides[side].map((r) => r[field]));
+    const heapOf = async (side: 'wheel' | 'timeout') =>
+      (await runWorker<Heap>(ctx.runtime, WORKER, { task: 'heap', side, n, seed }, { nodeFlags: FLAGS })).value;
+    const heapTimeout = await heapOf('timeout');
+    const heapWheel = await heapOf('wheel');
+    ctx.log(`heap: wheel ${heapWheel.bytesPerTimer.toFixed(1)} B/timer, setTimeout ${heapTimeout.bytesPerTimer.toFixed(1)} B/timer`);
+    const expiry = (await runWorker<{ steps: ExpiryDrive; nextExpiry: ExpiryDrive }>(ctx.runtime, WORKER, { task: 'expiry', side: 'wheel', n, seed }, { nodeFlags: FLAGS })).value;
+
+    const ops = { wheel: pick('wheel', 'opsPerSec'), timeout: pick('timeout', 'opsPerSec') };
+    const ins = { wheel: pick('wheel', 'insertPerSec'), timeout: pick('timeout', 'insertPerSec') };
+    const can = { wheel: pick('wheel', 'cancelPerSec'), timeout: pick('timeout', 'cancelPerSec') };
+    const expiryRow = (drive: 'steps' | 'nextExpiry', label: string) => {
+      const e = expiry[drive];
+      const ok = e.early === 0 && e.late === 0 && e.missing === 0 && e.duplicates === 0;
+      return {
+        id: `wheel.expiry_${drive}`,
+        figure: `wheel: ${count(n)} timers due within 10 s, ${label}`,
+        dalga: `${count(n - e.missing)} fired, ${e.early} early, ${e.late} late (max ${e.maxLateMs.toFixed(2)} ms), ${rate(e.firesPerSec, ' fires/s')}`,
+        baseline: '—',
+        ratio: null,
+        target: 'all fire, none early, none > 1 tick late',
+        met: ok,
+      };
+    };
+    return {
+      rows: [
+        {
+          id: 'wheel.insert_cancel_ops',
+          figure: `wheel: insert + cancel ${count(n)} timers (1 ms..1 y)`,
+          dalga: rate(ops.wheel, ' ops/s'),
+          baseline: `${rate(ops.timeout, ' ops/s')} setTimeout/clearTimeout`,
+          ratio: ops.wheel / ops.timeout,
+          target: '≥ 3×',
+          met: ops.wheel / ops.timeout >= 3,
+        },
+        {
+          id: 'wheel.insert_ops',
+          figure: 'wheel: insert only',
+          dalga: rate(ins.wheel, ' ops/s'),
+          baseline: `${rate(ins.timeout, ' ops/s')} setTimeout`,
+          ratio: ins.wheel / ins.timeout,
+          target: '≥ 3×',
+          met: ins.wheel / ins.timeout >= 3,
+        },
+        {
+          id: 'wheel.cancel_ops',
+          figure: 'wheel: cancel only',
+          dalga: rate(can.wheel, ' ops/s'),
+          baseline: `${rate(can.timeout, ' ops/s')} clearTimeout`,
+          ratio: can.wheel / can.timeout,
+          target: '(info)',
+          met: null,
+        },
+        {
+          id: 'wheel.heap_per_timer',
+          figure: 'wheel: heap per timer (beyond the key string)',
+          dalga: bytes(heapWheel.bytesPerTimer),
+          baseline: `${bytes(heapTimeout.bytesPerTimer)} setTimeout`,
+          ratio: heapWheel.bytesPerTimer / heapTimeout.bytesPerTimer,
+          target: '≤ 100 B',
+          met: heapWheel.bytesPerTimer <= 100,
+        },
+        expiryRow('steps', 'fake clock in 1 ms steps'),
+        expiryRow('nextExpiry', 'fake clock jumping to nextExpiry()'),
+      ],
+      details: { n, rounds, throughput: sides, heap: { wheel: heapWheel, timeout: heapTimeout }, expiry },
+    };
+  },
+};

@@ -1,0 +1,103 @@
+import net from 'node:net';
+
+/**
+ * A TCP proxy on 127.0.0.1 between a server under test and a real service (MariaDB on 3306), so a
+ * test can make the network fail the way networks do, with the real client libraries in between:
+ *
+ * - pause():  nothing moves in either direction, on open and new connections (a hung database or
+ *             a black-holed network: statements wait for their timeouts). Data already sent stays
+ *             queued and flows on resume().
+ * - cut():    every open connection is reset and new ones are dropped right after accept (the
+ *             database went away: clients fail fast).
+ * - resume(): back to forwarding; new connections reach the service again.
+ */
+export class TcpProxy {
+  private readonly server: net.Server;
+  private readonly sockets = new Set<net.Socket>();
+  private paused = false;
+  private cutOff = false;
+  /** Connections accepted so far (including dropped ones). */
+  accepted = 0;
+  /** Bytes forwarded from the service to the clients. */
+  bytesDown = 0;
+
+  private constructor(
+    readonly target: { host: string; port: number },
+  ) {
+    this.server = net.createServer((client) => this.accept(client));
+  }
+
+  /** Listens on 127.0.0.1 on a port chosen by the OS. */
+  static async start(target: { host: string; port: number }): Promise<TcpProxy> {
+    const proxy = new TcpProxy(target);
+    await new Promise<void>((resolve, reject) => {
+      proxy.server.once('error', reject);
+      proxy.server.listen(0, '127.0.0.1', () => resolve());
+    });
+    return proxy;
+  }
+
+  get port(): number {
+    return (this.server.address() as net.AddressInfo).port;
+  }
+
+  /** Open connection pairs (client side and service side each count once). */
+  get openSockets(): number {
+    return this.sockets.size;
+  }
+
+  pause(): void {
+    this.paused = true;
+    for (const socket of this.sockets) socket.pause();
+  }
+
+  cut(): void {
+    this.cutOff = true;
+    for (const socket of this.sockets) socket.resetAndDestroy();
+    this.sockets.clear();
+  }
+
+  resume(): void {
+    this.paused = false;
+    this.cutOff = false;
+    for (const socket of this.sockets) socket.resume();
+  }
+
+  async close(): Promise<void> {
+    for (const socket of this.sockets) socket.destroy();
+    this.sockets.clear();
+    await new Promise((resolve) => this.server.close(resolve));
+  }
+
+  private accept(client: net.Socket): void {
+    this.accepted++;
+    if (this.cutOff) {
+      client.resetAndDestroy();
+      return;
+    }
+    const upstream = net.connect(this.target.port, this.target.host);
+    for (const socket of [client, upstream]) {
+      this.sockets.add(socket);
+      // Explicitly paused before any 'data' listener exists, so adding the listener keeps it paused.
+      if (this.paused) socket.pause();
+      socket.on('close', () => this.sockets.delete(socket));
+    }
+    this.forward(client, upstream, false);
+    this.forward(upstream, client, true);
+  }
+
+  private forward(from: net.Socket, to: net.Socket, down: boolean): void {
+    from.on('data', (chunk: Buffer) => {
+      if (down) this.bytesDown += chunk.length;
+      if (!to.write(chunk)) {
+        from.pause();
+        to.once('drain', () => {
+          if (!this.paused) from.resume();
+        });
+      }
+    });
+    from.on('end', () => to.end());
+    from.on('error', () => to.destroy());
+    from.on('close', () => to.destroy());
+  }
+}
