@@ -78,6 +78,8 @@ export class Dalga {
       timeoutMs: config.endpoint.timeoutMs,
       instanceId: this.instanceId,
       maxSockets: config.jobs.maxRunning,
+      secret: config.endpoint.secret,
+      now: () => clock.now(),
     });
     this.service = new JobService({
       store,
@@ -173,12 +175,17 @@ export class Dalga {
         loading: this.loading,
       });
       healthRoutes(router, { loading: this.loading, pingDatabase: () => this.store.ping() });
-      debugRoutes(router, { timer: this.timer, dispatcher: this.dispatcher, service: this.service, clock: this.clock });
-      debugPageRoutes(router);
+      if (config.listen.debug) {
+        debugRoutes(router, { timer: this.timer, dispatcher: this.dispatcher, service: this.service, clock: this.clock });
+        debugPageRoutes(router);
+      }
       metricsRoutes(router, { metrics: this.metrics });
       openApiRoutes(router, { version });
     };
-    const app = createHttpApp(log, addRoutes, { onRequest: this.metrics.observeRequest });
+    const app = createHttpApp(log, addRoutes, {
+      onRequest: this.metrics.observeRequest,
+      token: config.listen.token || undefined,
+    });
     const server = http.createServer({ requestTimeout: 30_000, headersTimeout: 10_000, maxHeaderSize: 16_384 }, app.callback());
     this.server = server;
     await new Promise<void>((resolve, reject) => {

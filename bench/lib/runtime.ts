@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -63,6 +63,9 @@ export async function prepareRuntime(choice: 'auto' | RuntimeKind, log: (line: s
     if (missing.length) throw new Error(`--server=dist: ${missing.join(', ')} missing; run npm run build`);
     return { kind: 'dist', note: 'dist (--server=dist, not rebuilt)' };
   }
+  const newest = newestSource();
+  const built = needed.every((file) => existsSync(join(ROOT, file)) && statSync(join(ROOT, file)).mtimeMs >= newest);
+  if (built) return { kind: 'dist', note: 'dist (up to date)' };
   const started = Date.now();
   log('building dist/ with tsc (npm run build) ...');
   const tsc = join(ROOT, 'node_modules/typescript/bin/tsc');
@@ -76,4 +79,22 @@ export async function prepareRuntime(choice: 'auto' | RuntimeKind, log: (line: s
   }
   log(`tsc failed; running through tsx instead:\n  ${firstErrors}`);
   return { kind: 'tsx', note: 'tsx (build failed)' };
+}
+
+/** mtime of the newest .ts file under src/ and bench/. */
+function newestSource(): number {
+  let newest = 0;
+  const walk = (dir: string) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) {
+        if (entry.name !== 'results') walk(path);
+      } else if (entry.name.endsWith('.ts')) {
+        newest = Math.max(newest, statSync(path).mtimeMs);
+      }
+    }
+  };
+  walk(join(ROOT, 'src'));
+  walk(join(ROOT, 'bench'));
+  return newest;
 }

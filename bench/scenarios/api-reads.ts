@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { startWorker } from '../lib/child.js';
 import { monotonicUs } from '../lib/clock.js';
 import { formatProfile, summarizeProfile } from '../lib/cpu-profile.js';
-import { DalgaServer } from '../lib/dalga-server.js';
+import { DalgaServer, httpGet } from '../lib/dalga-server.js';
 import { BenchEndpoint } from '../lib/endpoint.js';
 import { count, ms, rate } from '../lib/format.js';
 import { farFutureJob, jobBody, jobPath } from '../lib/jobs.js';
@@ -38,17 +38,21 @@ export const apiReads: Scenario = {
     // The bare server answers exactly what Dalga answers.
     const pathOf = (i: number) => `/jobs/${jobPath(i)}/${jobBody(i)}`;
     const jsonFile = join(ctx.dir, 'jobs.jsonl');
-    const lines: string[] = [];
-    for (let i = 0; i < JOBS; i++) {
-      const response = await fetch(`${server.url}${pathOf(i)}`);
-      if (response.status !== 200) throw new Error(`GET ${pathOf(i)} of a loaded job answered ${response.status}`);
-      lines.push(await response.text());
+    const lines: string[] = new Array(JOBS);
+    for (let from = 0; from < JOBS; from += 64) {
+      await Promise.all(
+        Array.from({ length: Math.min(64, JOBS - from) }, async (_, d) => {
+          const response = await httpGet(`${server.url}${pathOf(from + d)}`);
+          if (response.status !== 200) throw new Error(`GET ${pathOf(from + d)} of a loaded job answered ${response.status}`);
+          lines[from + d] = response.text;
+        }),
+      );
     }
     writeFileSync(jsonFile, `${lines.join('\n')}\n`);
     const bare = await startWorker<{ port: number; jobs: number }>(ctx.runtime, 'bench/workers/bare-server.ts', { file: jsonFile });
     ctx.defer(() => bare.stop());
     const bareUrl = `http://127.0.0.1:${bare.hello.port}`;
-    const same = await (await fetch(`${bareUrl}${pathOf(7)}`)).text();
+    const same = (await httpGet(`${bareUrl}${pathOf(7)}`)).text;
     if (same !== lines[7]) throw new Error(`the bare server answers differently:\n${same}\n${lines[7]}`);
 
     const pick = prng(42);

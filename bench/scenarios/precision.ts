@@ -14,6 +14,7 @@ import { bySize, type Scenario } from '../lib/scenario.js';
 import { rounded, summarize } from '../lib/stats.js';
 
 const PER_SECOND = 1000;
+const CONCURRENCY = 64;
 const BASELINE = '1 s poll (original Dalga)';
 
 export const precision: Scenario = {
@@ -30,51 +31,64 @@ export const precision: Scenario = {
     const server = await DalgaServer.start({ runtime: ctx.runtime, dir: ctx.dir, table, endpointBaseUrl: endpoint.baseUrl, cpuProfile: ctx.profile });
     ctx.defer(() => server.stop());
 
-    // Everything is scheduled before the first job is due (if PUTs keep up with 1,000/s), so the
-    // firing window sees no API traffic.
-    const spacing = 1000 / PER_SECOND;
-    const t0 = Math.ceil((Date.now() + 2_000 + m * spacing) / 1000) * 1000;
-    const dueOf = (i: number) => t0 + Math.round(i * spacing);
-    const scheduleStart = nowMs();
-    const answers = await sendAll({
-      baseUrl: server.url,
-      concurrency: 32,
-      total: m,
-      next: (i) => ({ method: 'PUT', path: `/jobs/bench-precision/j${i}?one-off=true&first-run=${new Date(dueOf(i)).toISOString()}` }),
-    });
-    const scheduleMs = nowMs() - scheduleStart;
-    const failed = answers.filter((a) => a.error || a.status !== 201);
-    if (failed.length) throw new Error(`${failed.length} PUTs failed: ${failed[0].error ?? failed[0].status}`);
-    // A job whose PUT was answered less than 5 ms before its due time fires "at once", not on time: excluded.
-    const lateScheduled = new Set<number>();
-    answers.forEach((a, i) => {
-      if (a.endedAt > dueOf(i) - 5) lateScheduled.add(dueOf(i));
-    });
-    ctx.log(`scheduled ${count(m)} jobs in ${ms(scheduleMs)} (${rate((m / scheduleMs) * 1000, ' PUT/s')}); first due in ${ms(t0 - nowMs())}; ${lateScheduled.size} scheduled too late to count`);
+    // Everything is scheduled before the first job is due, so the firing window sees no API
+    // traffic. The lead time comes from the PUT rate of a warm-up batch (far-future periodic jobs
+    // that stay in the table: they also warm up the server's JIT and connection pool).
+    const warmup = Math.min(500, Math.ceil(m / 10));
+    const warmStart = nowMs();
+    const warm = await sendAll({ baseUrl: server.url, concurrency: CONCURRENCY, total: warmup, next: (i) => ({ method: 'PUT', path: `/jobs/bench-precision-warmup/w${i}?interval=86400` }) });
+    if (warm.some((a) => a.status !== 201)) throw new Error(`warm-up PUT failed: ${warm.find((a) => a.status !== 201)?.error ?? warm.find((a) => a.status !== 201)?.status}`);
+    const putRate = (warmup / (nowMs() - warmStart)) * 1000;
+    /** Schedules m one-off jobs due at `perSecond` (all PUTs before the first is due), waits for them, returns the lags. */
+    const pass = async (tag: string, m: number, perSecond: number) => {
+      endpoint.reset();
+      const spacing = 1000 / perSecond;
+      const t0 = Math.ceil((Date.now() + 2_000 + (m / putRate) * 1000 * 1.2) / 1000) * 1000;
+      const dueOf = (i: number) => t0 + Math.round(i * spacing);
+      const scheduleStart = nowMs();
+      const answers = await sendAll({
+        baseUrl: server.url,
+        concurrency: CONCURRENCY,
+        total: m,
+        next: (i) => ({ method: 'PUT', path: `/jobs/bench-precision-${tag}/j${i}?one-off=true&first-run=${new Date(dueOf(i)).toISOString()}` }),
+      });
+      const scheduleMs = nowMs() - scheduleStart;
+      const failed = answers.filter((a) => a.error || a.status !== 201);
+      if (failed.length) throw new Error(`${failed.length} PUTs failed: ${failed[0].error ?? failed[0].status}`);
+      // A job whose PUT was answered less than 5 ms before its due time fires "at once", not on time: excluded.
+      const lateScheduled = new Set<number>();
+      answers.forEach((a, i) => {
+        if (a.endedAt > dueOf(i) - 5) lateScheduled.add(dueOf(i));
+      });
+      ctx.log(`${tag}: scheduled ${count(m)} jobs in ${ms(scheduleMs)} (${rate((m / scheduleMs) * 1000, ' PUT/s')}); first due in ${ms(t0 - nowMs())}; ${lateScheduled.size} scheduled too late to count`);
+      await waitUntil(async () => endpoint.count, (n) => n >= m, `${m} callbacks`, dueOf(m - 1) - Date.now() + 60_000, 100);
+      await waitUntil(() => server.status(), (s) => s.total_jobs === warmup && s.running_jobs === 0 && s.write_backs_pending === 0, 'all outcomes written', 60_000, 100);
+      const lags: number[] = [];
+      let early = 0;
+      let retries = 0;
+      const seen = new Set<number>();
+      let duplicates = 0;
+      for (const arrival of endpoint.arrivals) {
+        if (arrival.attempt !== 1) retries++;
+        if (seen.has(arrival.sched)) duplicates++;
+        seen.add(arrival.sched);
+        if (lateScheduled.has(arrival.sched)) continue;
+        const lag = arrival.at - arrival.sched;
+        if (lag < 0) early++;
+        lags.push(lag);
+      }
+      const lag = summarize(lags);
+      ctx.log(`${tag}: lag p50 ${ms(lag.p50)}, p99 ${ms(lag.p99)}, max ${ms(lag.max)}, early ${early}, retries ${retries}, duplicates ${duplicates}`);
+      return { m, perSecond, counted: lags.length, scheduleMs, lateScheduled: lateScheduled.size, lag, early, retries, duplicates, firstDue: new Date(t0).toISOString() };
+    };
 
     const fireFrom = monotonicUs();
-    await waitUntil(async () => endpoint.count, (n) => n >= m, `${m} callbacks`, dueOf(m - 1) - Date.now() + 30_000, 100);
-    await waitUntil(() => server.status(), (s) => s.total_jobs === 0 && s.running_jobs === 0 && s.write_backs_pending === 0, 'all outcomes written', 30_000, 100);
+    const main = await pass('1000', m, PER_SECOND);
     const fireTo = monotonicUs();
+    const slow = await pass('100', bySize(ctx.mode, { quick: 300, full: 2_000 }), 100);
     const left = await rowCount(table);
-    if (left !== 0) throw new Error(`${left} rows left in the table after every one-off job ran`);
-
-    const lags: number[] = [];
-    let early = 0;
-    let retries = 0;
-    const seen = new Set<number>();
-    let duplicates = 0;
-    for (const arrival of endpoint.arrivals) {
-      if (arrival.attempt !== 1) retries++;
-      if (seen.has(arrival.sched)) duplicates++;
-      seen.add(arrival.sched);
-      if (lateScheduled.has(arrival.sched)) continue;
-      const lag = arrival.at - arrival.sched;
-      if (lag < 0) early++;
-      lags.push(lag);
-    }
-    const lag = summarize(lags);
-    ctx.log(`lag p50 ${ms(lag.p50)}, p99 ${ms(lag.p99)}, max ${ms(lag.max)}, early ${early}, retries ${retries}, duplicates ${duplicates}`);
+    if (left !== warmup) throw new Error(`${left - warmup} one-off rows left in the table after every one-off job ran`);
+    const lag = main.lag;
     const code = await server.stop();
     if (code !== 0) throw new Error(`server exited with ${code}`);
     const notes: string[] = [];
@@ -84,19 +98,28 @@ export const precision: Scenario = {
     }
     return {
       rows: [
-        { id: 'precision.lag_p50', figure: `precision: ${count(lags.length)} one-off jobs at 1,000/s, lag p50`, dalga: ms(lag.p50), baseline: BASELINE, ratio: null, target: '≤ 2 ms', met: lag.p50 <= 2 },
+        { id: 'precision.lag_p50', figure: `precision: ${count(main.counted)} one-off jobs at 1,000/s, lag p50`, dalga: ms(lag.p50), baseline: BASELINE, ratio: null, target: '≤ 2 ms', met: lag.p50 <= 2 },
         { id: 'precision.lag_p99', figure: 'precision: lag p99', dalga: ms(lag.p99), baseline: BASELINE, ratio: null, target: '≤ 10 ms', met: lag.p99 <= 10 },
         {
           id: 'precision.lag_max_early',
           figure: 'precision: lag max; callbacks before their due time',
-          dalga: `max ${ms(lag.max)}; ${early} early`,
+          dalga: `max ${ms(lag.max)}; ${main.early + slow.early} early`,
           baseline: `${BASELINE}: lag up to 1 s`,
           ratio: null,
           target: 'none early',
-          met: early === 0 && duplicates === 0,
+          met: main.early + slow.early === 0 && main.duplicates + slow.duplicates === 0,
+        },
+        {
+          id: 'precision.slow_lag',
+          figure: `precision: ${count(slow.counted)} one-off jobs at 100/s (below write-back capacity), lag p50 / p99`,
+          dalga: `${ms(slow.lag.p50)} / ${ms(slow.lag.p99)}`,
+          baseline: BASELINE,
+          ratio: null,
+          target: '(info) ≤ 2 ms / ≤ 10 ms',
+          met: null,
         },
       ],
-      details: { m, scheduleMs, lateScheduled: lateScheduled.size, lagMs: rounded(lag), early, retries, duplicates, firstDue: new Date(t0).toISOString() },
+      details: { warmupPutRate: putRate, atRate: { ...main, lag: rounded(main.lag) }, slow: { ...slow, lag: rounded(slow.lag) } },
       notes,
     };
   },

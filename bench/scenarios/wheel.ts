@@ -2,12 +2,17 @@
  * 1. Wheel: insert then cancel N timers with due times from 1 ms to 1 year, against
  * setTimeout/clearTimeout for the same due times; heap per timer; expiry on a fake clock.
  */
+import { mkdtempSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { runWorker } from '../lib/child.js';
+import { formatProfile, summarizeProfile } from '../lib/cpu-profile.js';
 import { bytes, count, rate } from '../lib/format.js';
 import { bySize, type Scenario } from '../lib/scenario.js';
 import { median } from '../lib/stats.js';
 
 interface Throughput {
+  fromUs: number;
+  toUs: number;
   insertPerSec: number;
   cancelPerSec: number;
   opsPerSec: number;
@@ -34,7 +39,7 @@ export const wheel: Scenario = {
   title: 'Wheel',
   async run(ctx) {
     const n = bySize(ctx.mode, { quick: 200_000, full: 1_000_000 });
-    const rounds = 3;
+    const rounds = bySize(ctx.mode, { quick: 3, full: 5 });
     const seed = 20260101;
     const sides = { wheel: [] as Throughput[], timeout: [] as Throughput[] };
     // Alternate fresh processes so both sides see the same machine state over time.
@@ -53,6 +58,15 @@ export const wheel: Scenario = {
     ctx.log(`heap: wheel ${heapWheel.bytesPerTimer.toFixed(1)} B/timer, setTimeout ${heapTimeout.bytesPerTimer.toFixed(1)} B/timer`);
     const expiry = (await runWorker<{ steps: ExpiryDrive; nextExpiry: ExpiryDrive }>(ctx.runtime, WORKER, { task: 'expiry', side: 'wheel', n, seed }, { nodeFlags: FLAGS })).value;
 
+    const notes: string[] = [];
+    if (ctx.profile) {
+      for (const side of ['wheel', 'timeout'] as const) {
+        const dir = mkdtempSync(join(ctx.dir, `prof-${side}-`));
+        const { value } = await runWorker<Throughput>(ctx.runtime, WORKER, { task: 'throughput', side, n, seed }, { nodeFlags: [...FLAGS, '--cpu-prof', `--cpu-prof-dir=${dir}`] });
+        const file = readdirSync(dir).find((name) => name.endsWith('.cpuprofile'));
+        if (file) notes.push(formatProfile(`wheel: CPU profile of insert + cancel ${count(n)} (${side})`, summarizeProfile(join(dir, file), { fromUs: value.fromUs, toUs: value.toUs })));
+      }
+    }
     const ops = { wheel: pick('wheel', 'opsPerSec'), timeout: pick('timeout', 'opsPerSec') };
     const ins = { wheel: pick('wheel', 'insertPerSec'), timeout: pick('timeout', 'insertPerSec') };
     const can = { wheel: pick('wheel', 'cancelPerSec'), timeout: pick('timeout', 'cancelPerSec') };
@@ -111,6 +125,7 @@ export const wheel: Scenario = {
         expiryRow('nextExpiry', 'fake clock jumping to nextExpiry()'),
       ],
       details: { n, rounds, throughput: sides, heap: { wheel: heapWheel, timeout: heapTimeout }, expiry },
+      notes,
     };
   },
 };

@@ -75,9 +75,13 @@ function throughput(): unknown {
   if (side === 'wheel') wheelRound(keys, delays, warm);
   else timeoutRound(delays, warm);
   fullGc();
+  const fromUs = Number(process.hrtime.bigint() / 1000n);
   const round = side === 'wheel' ? wheelRound(keys, delays, n) : timeoutRound(delays, n);
+  const toUs = Number(process.hrtime.bigint() / 1000n);
   return {
     n,
+    fromUs,
+    toUs,
     insertPerSec: (n / round.insertMs) * 1000,
     cancelPerSec: (n / round.cancelMs) * 1000,
     opsPerSec: ((2 * n) / (round.insertMs + round.cancelMs)) * 1000,

@@ -37,12 +37,18 @@ export type DatabaseSettings = MysqlSettings | SqliteSettings;
 export interface ListenSettings {
   host: string;
   port: number;
+  /** When set, every route but /healthz needs `Authorization: Bearer <token>`. */
+  token: string;
+  /** Serve /debug and /debug/wheel. */
+  debug: boolean;
 }
 
 export interface EndpointSettings {
   /** Callbacks go to baseurl + job path; always ends with "/". */
   baseUrl: string;
   timeoutMs: number;
+  /** When set, callbacks carry Dalga-Signature (HMAC-SHA256 of "<t>.<body>"). */
+  secret: string;
 }
 
 export interface JobSettings {
@@ -145,10 +151,13 @@ const SECTIONS = {
   listen: {
     host: { default: '127.0.0.1', parse: nonEmpty },
     port: { default: 34006, parse: integer(0, 65535) },
+    token: { default: '', parse: text },
+    debug: { default: true, parse: boolean },
   },
   endpoint: {
     baseurl: { default: 'http://127.0.0.1:5000/', parse: httpBaseUrl },
     timeout: { default: 10_000, parse: seconds(0.001, 3600) },
+    secret: { default: '', parse: text },
   },
   jobs: {
     retry_interval: { default: 1_000, parse: seconds(0.001, 365 * 86400) },
@@ -214,7 +223,7 @@ export function buildConfig(raw: RawConfig): Config {
   return {
     database,
     listen,
-    endpoint: { baseUrl: endpoint.baseurl, timeoutMs: endpoint.timeout },
+    endpoint: { baseUrl: endpoint.baseurl, timeoutMs: endpoint.timeout, secret: endpoint.secret },
     jobs: {
       retryIntervalMs: jobs.retry_interval,
       retryMultiplier: jobs.retry_multiplier,

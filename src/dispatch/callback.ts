@@ -2,6 +2,7 @@ import http from 'node:http';
 import https from 'node:https';
 import got, { type Got, RequestError } from 'got';
 import { formatTime } from '../jobs/job.js';
+import { callbackSignature } from './callback-signature.js';
 import { callbackUrl } from './callback-url.js';
 
 export interface CallbackOptions {
@@ -13,6 +14,10 @@ export interface CallbackOptions {
   instanceId: string;
   /** Sockets kept per endpoint host; match max_running so a burst needs no new connections. */
   maxSockets: number;
+  /** When non-empty, every callback carries Dalga-Signature. */
+  secret?: string;
+  /** For the signature's timestamp. Default Date.now. */
+  now?: () => number;
 }
 
 export interface CallbackRequest {
@@ -63,15 +68,17 @@ export class CallbackClient {
       return Promise.resolve({ status: null, error: (error as Error).message });
     }
     return new Promise((resolve) => {
-      const stream = this.client.stream.post(url, {
-        body: request.body,
-        headers: {
-          'content-type': 'text/plain; charset=utf-8',
-          'dalga-sched': formatTime(request.sched),
-          'dalga-instance': this.options.instanceId,
-          'dalga-attempt': String(request.attempt),
-        },
-      });
+      const headers: Record<string, string> = {
+        'content-type': 'text/plain; charset=utf-8',
+        'dalga-sched': formatTime(request.sched),
+        'dalga-instance': this.options.instanceId,
+        'dalga-attempt': String(request.attempt),
+      };
+      if (this.options.secret) {
+        const unixSeconds = Math.floor((this.options.now ?? Date.now)() / 1000);
+        headers['dalga-signature'] = callbackSignature(this.options.secret, request.body, unixSeconds);
+      }
+      const stream = this.client.stream.post(url, { body: request.body, headers });
       let answered = false;
       stream.on('response', (response: http.IncomingMessage) => {
         answered = true;

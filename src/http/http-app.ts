@@ -2,6 +2,7 @@ import { bodyParser } from '@koa/bodyparser';
 import Router from '@koa/router';
 import Koa from 'koa';
 import type { Logger } from '../log/logger.js';
+import { bearerAuth } from './bearer-auth.js';
 import { errorMiddleware } from './http-error.js';
 
 /** Largest form body accepted; the parameters of one job are far smaller. */
@@ -19,6 +20,8 @@ export interface RequestRecord {
 export interface HttpAppHooks {
   /** Called once per request after it is answered (metrics). */
   onRequest?: (request: RequestRecord) => void;
+  /** When set, every route but /healthz needs `Authorization: Bearer <token>`. */
+  token?: string;
 }
 
 /** What @koa/router leaves on the context: the matched pattern and the decoded parameters. */
@@ -51,6 +54,7 @@ export function createHttpApp(log: Logger, addRoutes: (router: Router) => void, 
     }
   });
   app.use(errorMiddleware(log));
+  if (hooks.token) app.use(bearerAuth(hooks.token));
   app.use(bodyParser({ enableTypes: ['form'], formLimit: FORM_LIMIT }));
   const router = new Router();
   addRoutes(router);

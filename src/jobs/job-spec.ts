@@ -14,7 +14,7 @@ import { ScheduleError } from '../schedule/schedule-error.js';
  */
 export interface JobSpec {
   recurrence: Recurrence;
-  /** Column values as given by the user. */
+  /** Column values: the interval's canonical text ("60", "PT1S") and the trimmed cron expression; null when unused. */
   interval: string | null;
   cron: string | null;
   location: string;

@@ -57,7 +57,13 @@ export class DalgaProcess {
   }
 
   /** Starts `dalga -config <file>` and resolves once it answers /readyz with 200. */
-  static async start(configFile: string, options: { env?: NodeJS.ProcessEnv; timeoutMs?: number; cwd?: string } = {}): Promise<DalgaProcess> {
+  static async start(configFile: string, options: {
+      env?: NodeJS.ProcessEnv;
+      timeoutMs?: number;
+      cwd?: string;
+      /** Headers for the /readyz probe (a server with an API token needs them). */
+      readyHeaders?: Record<string, string>;
+    } = {}): Promise<DalgaProcess> {
     const child = spawn(process.execPath, ['--import', TSX, CLI, '-config', configFile, '-debug'], {
       cwd: options.cwd ?? ROOT,
       env: { ...process.env, ...TSX_ENV, ...options.env },
@@ -85,7 +91,7 @@ export class DalgaProcess {
     dalga.output = output;
     child.stdout!.on('data', (chunk: Buffer) => (dalga.output += chunk.toString()));
     child.stderr!.on('data', (chunk: Buffer) => (dalga.output += chunk.toString()));
-    await dalga.waitReady(options.timeoutMs ?? 20_000);
+    await dalga.waitReady(options.timeoutMs ?? 20_000, options.readyHeaders);
     return dalga;
   }
 
@@ -93,10 +99,10 @@ export class DalgaProcess {
     return this.child.pid as number;
   }
 
-  async waitReady(timeoutMs: number): Promise<void> {
+  async waitReady(timeoutMs: number, headers: Record<string, string> = {}): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const response = await this.request('GET', '/readyz').catch(() => null);
+      const response = await this.request('GET', '/readyz', { headers }).catch(() => null);
       if (response?.status === 200) return;
       if (Date.now() > deadline) throw new Error(`dalga not ready:\n${this.output}`);
       await new Promise((resolve) => setTimeout(resolve, 50));

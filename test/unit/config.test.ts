@@ -37,8 +37,8 @@ describe('config', () => {
   test('no file and no environment: the embedded SQLite default and documented defaults', () => {
     const config = loadConfig(undefined, {});
     assert.deepEqual(config.database, { kind: 'sqlite', file: 'dalga.sqlite', table: 'dalga' });
-    assert.deepEqual(config.listen, { host: '127.0.0.1', port: 34006 });
-    assert.deepEqual(config.endpoint, { baseUrl: 'http://127.0.0.1:5000/', timeoutMs: 10_000 });
+    assert.deepEqual(config.listen, { host: '127.0.0.1', port: 34006, token: '', debug: true });
+    assert.deepEqual(config.endpoint, { baseUrl: 'http://127.0.0.1:5000/', timeoutMs: 10_000, secret: '' });
     assert.deepEqual(config.jobs, {
       retryIntervalMs: 1_000,
       retryMultiplier: 2,

@@ -80,7 +80,8 @@ function page(nonce: string): string {
   'use strict';
   var REFRESH_MS = 1000;
   // /debug/wheel beside this page, also under a proxy prefix and with a trailing slash.
-  var WHEEL_URL = location.pathname.replace(/\/+$/, '') + '/wheel';
+  // (No backslashes anywhere in this script: it lives in a template literal, which eats them.)
+  var WHEEL_URL = location.pathname.replace(/[/]+$/, '') + '/wheel';
   var selected = null; // {level, slot}
   var $ = function (id) { return document.getElementById(id); };
 
