@@ -85,7 +85,7 @@ export const precision: Scenario = {
     const fireFrom = monotonicUs();
     const main = await pass('1000', m, PER_SECOND);
     const fireTo = monotonicUs();
-    const slow = await pass('100', bySize(ctx.mode, { quick: 300, full: 2_000 }), 100);
+    const slow = await pass('100', bySize(ctx.mode, { quick: 200, full: 2_000 }), 100);
     const left = await rowCount(table);
     if (left !== warmup) throw new Error(`${left - warmup} one-off rows left in the table after every one-off job ran`);
     const lag = main.lag;

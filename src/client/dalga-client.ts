@@ -4,7 +4,7 @@
  * Standalone on purpose: global fetch (Node >= 18, browsers, Deno, Bun) and no imports, so it
  * pulls none of the server's dependencies into an application that only schedules jobs.
  *
- *   const dalga = new DalgaClient({ baseUrl: 'http://127.0.0.1:34006' });
+ *   const dalga = new DalgaClient({ baseUrl: 'http://127.0.0.1:34006' }); // token: '...' if [listen] token is set
  *   await dalga.schedule('check_feed', '1234', { interval: 60 });
  *   for await (const job of dalga.list({ path: 'check_' })) console.log(job.path, job.next_run);
  *
@@ -96,6 +96,8 @@ export interface DalgaClientOptions {
   baseUrl: string;
   /** Per-request timeout, ms. Default 10,000. */
   timeoutMs?: number;
+  /** The server's [listen] token, sent as `Authorization: Bearer <token>`. */
+  token?: string;
   /** A fetch to use instead of the global one (tests, instrumentation). */
   fetch?: typeof fetch;
 }
@@ -124,12 +126,14 @@ export class DalgaClient {
   private readonly baseUrl: string;
   private readonly timeoutMs: number;
   private readonly fetch: typeof fetch;
+  private readonly headers: Record<string, string>;
 
   constructor(options: DalgaClientOptions) {
     const url = new URL(options.baseUrl); // throws early on a malformed base URL
     this.baseUrl = url.href.replace(/\/+$/, '');
     this.timeoutMs = options.timeoutMs ?? 10_000;
     this.fetch = options.fetch ?? globalThis.fetch;
+    this.headers = options.token ? { authorization: `Bearer ${options.token}` } : {};
   }
 
   /** PUT: creates the job or replaces the schedule of an existing (path, body). */
@@ -189,7 +193,7 @@ export class DalgaClient {
     let response: Response;
     let text: string;
     try {
-      response = await this.fetch(url, { method, signal: AbortSignal.timeout(this.timeoutMs) });
+      response = await this.fetch(url, { method, headers: this.headers, signal: AbortSignal.timeout(this.timeoutMs) });
       text = await response.text();
     } catch (error) {
       const timedOut = error instanceof Error && error.name === 'TimeoutError';

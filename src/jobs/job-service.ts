@@ -124,6 +124,7 @@ export class JobService {
         nextSched: first,
         triggeredAt: null,
         attempts: 0,
+        failingSince: null,
         lastRun: previous?.lastRun ?? null,
         lastStatus: previous?.lastStatus ?? null,
         lastError: previous?.lastError ?? null,
@@ -153,7 +154,7 @@ export class JobService {
       if (this.running.has(key)) throw new JobConflictError('job is running now; trigger it again when it has finished');
       if (state.job.nextRun === null) throw new JobConflictError('job is disabled; enable it before triggering');
       const now = this.clock.now();
-      const job: Job = { ...state.job, triggeredAt: now, nextRun: now, attempts: 0, updatedAt: now };
+      const job: Job = { ...state.job, triggeredAt: now, nextRun: now, attempts: 0, failingSince: null, updatedAt: now };
       await this.store.upsert(job);
       this.commit(key, job);
       return job;
@@ -171,7 +172,7 @@ export class JobService {
       if ((state.job.nextRun !== null) === enabled) return state.job;
       const now = this.clock.now();
       const job: Job = enabled
-        ? { ...state.job, nextRun: Math.max(state.job.nextSched, now), triggeredAt: null, attempts: 0, updatedAt: now }
+        ? { ...state.job, nextRun: Math.max(state.job.nextSched, now), triggeredAt: null, attempts: 0, failingSince: null, updatedAt: now }
         : { ...state.job, nextRun: null, triggeredAt: null, updatedAt: now };
       await this.store.upsert(job);
       this.commit(key, job);
@@ -218,13 +219,17 @@ export class JobService {
   /** Throws (leaving the key running) when the database write fails. */
   private async writeBack(ticket: RunTicket, result: RunResult): Promise<void> {
     const state = this.states.get(ticket.key);
-    if (state && state.version !== ticket.version) {
-      // Overtaken by an API change: record the run, keep the new schedule.
+    if (state && state.version !== ticket.version && !sameSchedule(state.job, ticket.job)) {
+      // Overtaken by a new schedule (PUT): record the run, keep the new schedule.
       const last = { lastRun: result.startedAt, lastStatus: result.status, lastError: result.error };
       await this.store.recordLastRun({ path: state.job.path, body: state.job.body, ...last });
       this.setJob(state, { ...state.job, ...last });
     } else if (state) {
-      const next = applyOutcome(ticket.job, result, this.policy);
+      let next = applyOutcome(ticket.job, result, this.policy);
+      if (next.kind === 'update' && state.job.nextRun === null) {
+        // Disabled while running: the outcome still moves the slot, but the job stays disabled.
+        next = { kind: 'update', job: { ...next.job, nextRun: null } };
+      }
       if (next.kind === 'delete') {
         await this.store.delete(ticket.job.path, ticket.job.body);
         this.forget(ticket.key);
@@ -278,4 +283,20 @@ export class JobService {
     if (state.job.nextRun === null) this.timer.cancel(key);
     else this.timer.schedule(key, state.job.nextRun);
   }
+}
+
+/**
+ * Whether an API change left the schedule as the run saw it (only disabled or enabled it): then
+ * the run's outcome still moves the job to its next slot, and the API keeps the last word on
+ * whether the job is enabled.
+ */
+function sameSchedule(current: Job, seen: Job): boolean {
+  return (
+    current.interval === seen.interval &&
+    current.cron === seen.cron &&
+    current.location === seen.location &&
+    current.oneOff === seen.oneOff &&
+    current.nextSched === seen.nextSched &&
+    current.createdAt === seen.createdAt
+  );
 }

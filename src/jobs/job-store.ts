@@ -89,6 +89,7 @@ function toRow(job: Job): JobRow {
     nextSched: toDate(job.nextSched),
     triggeredAt: toDate(job.triggeredAt),
     attempts: job.attempts,
+    failingSince: toDate(job.failingSince),
     lastRun: toDate(job.lastRun),
     lastStatus: job.lastStatus,
     lastError: errorColumn(job.lastError),
@@ -110,6 +111,7 @@ function fromRawRow(row: Record<string, unknown>): Job {
     nextSched: fromDbTime(row.next_sched) as number,
     triggeredAt: fromDbTime(row.triggered_at),
     attempts: Number(row.attempts),
+    failingSince: fromDbTime(row.failing_since),
     lastRun: fromDbTime(row.last_run),
     lastStatus: row.last_status === null ? null : Number(row.last_status),
     lastError: (row.last_error as string | null) ?? null,
@@ -119,7 +121,7 @@ function fromRawRow(row: Record<string, unknown>): Job {
 }
 
 const SELECT_COLUMNS =
-  'path, body, `interval`, cron, location, one_off, next_run, next_sched, triggered_at, attempts, last_run, last_status, last_error, created_at, updated_at';
+  'path, body, `interval`, cron, location, one_off, next_run, next_sched, triggered_at, attempts, failing_since, last_run, last_status, last_error, created_at, updated_at';
 
 /**
  * Database access for jobs, through TypeORM: load all, upsert, delete, write back a run's outcome,
@@ -265,11 +267,12 @@ export class JobStore {
       parameters.push(query.after.path, query.after.path, query.after.body);
     }
     const where = conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '';
-    const sql = `SELECT ${SELECT_COLUMNS} FROM \`${this.table}\` ${where} ORDER BY path, body LIMIT ${Math.trunc(query.limit)}`;
+    // One row more than asked tells whether there is a next page.
+    const sql = `SELECT ${SELECT_COLUMNS} FROM \`${this.table}\` ${where} ORDER BY path, body LIMIT ${Math.trunc(query.limit) + 1}`;
     const rows = (await this.run('page', () => this.dataSource.query(sql, parameters))) as Record<string, unknown>[];
-    const jobs = rows.map((row) => fromRawRow(row));
+    const jobs = rows.slice(0, query.limit).map((row) => fromRawRow(row));
     const lastJob = jobs.at(-1);
-    return { jobs, last: jobs.length === query.limit && lastJob ? { path: lastJob.path, body: lastJob.body } : null };
+    return { jobs, last: rows.length > query.limit && lastJob ? { path: lastJob.path, body: lastJob.body } : null };
   }
 
   /** Insert or replace the whole row. */

@@ -18,6 +18,7 @@ export interface JobRow {
   nextSched: Date;
   triggeredAt: Date | null;
   attempts: number;
+  failingSince: Date | null;
   lastRun: Date | null;
   lastStatus: number | null;
   lastError: string | null;
@@ -66,6 +67,9 @@ export function jobEntity(table: string, keyCollation?: string): JobEntityClass 
 
     @Column({ type: 'int', default: 0 })
     attempts!: number;
+
+    @Column({ name: 'failing_since', type: 'datetime', precision: 3, nullable: true })
+    failingSince!: Date | null;
 
     @Column({ name: 'last_run', type: 'datetime', precision: 3, nullable: true })
     lastRun!: Date | null;

@@ -20,6 +20,8 @@ export interface Job {
   triggeredAt: number | null;
   /** Consecutive failed attempts of the slot being served. */
   attempts: number;
+  /** When the current run of failures began (its first failed attempt); null while not failing. */
+  failingSince: number | null;
   lastRun: number | null;
   /** HTTP status of the last callback; null if it got no answer (timeout, network error) or never ran. */
   lastStatus: number | null;

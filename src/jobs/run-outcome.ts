@@ -34,7 +34,7 @@ export function applyOutcome(job: Job, result: RunResult, policy: OutcomePolicy)
   if (result.status === 200) {
     if (job.oneOff) return { kind: 'delete' };
     if (job.triggeredAt !== null) {
-      return { kind: 'update', job: { ...job, ...last, triggeredAt: null, attempts: 0, nextRun: job.nextSched } };
+      return { kind: 'update', job: { ...job, ...last, triggeredAt: null, attempts: 0, failingSince: null, nextRun: job.nextSched } };
     }
     const recurrence = recurrenceOf(job);
     const slot = nextSlot(recurrence, job.location, job.nextSched, result.finishedAt, result.finishedAt, {
@@ -44,12 +44,14 @@ export function applyOutcome(job: Job, result: RunResult, policy: OutcomePolicy)
       policy.randomizationFactor > 0
         ? randomizeSlot(recurrence, job.location, slot, policy.randomizationFactor, policy.random)
         : slot;
-    return { kind: 'update', job: { ...job, ...last, attempts: 0, nextSched: slot, nextRun } };
+    return { kind: 'update', job: { ...job, ...last, attempts: 0, failingSince: null, nextSched: slot, nextRun } };
   }
   const attempts = job.attempts + 1;
-  const failingFor = result.finishedAt - servedSlot(job);
-  if (policy.retryStopAfterMs > 0 && failingFor > policy.retryStopAfterMs) {
-    return { kind: 'update', job: { ...job, ...last, attempts, nextRun: null } };
+  // Rows written before failing_since existed fall back to the served slot.
+  const failingSince = job.failingSince ?? (job.attempts === 0 ? result.startedAt : servedSlot(job));
+  if (policy.retryStopAfterMs > 0 && result.finishedAt - failingSince > policy.retryStopAfterMs) {
+    return { kind: 'update', job: { ...job, ...last, attempts, failingSince, nextRun: null } };
   }
-  return { kind: 'update', job: { ...job, ...last, attempts, nextRun: result.finishedAt + retryDelayMs(attempts, policy) } };
+  const nextRun = result.finishedAt + retryDelayMs(attempts, policy);
+  return { kind: 'update', job: { ...job, ...last, attempts, failingSince, nextRun } };
 }

@@ -151,6 +151,27 @@ describe('DalgaClient (live server)', () => {
   });
 });
 
+describe('DalgaClient with a token', () => {
+  test('sends the bearer token; without it calls fail with 401', async () => {
+    const db = createTestDatabase('sqlite');
+    const token = 'client-test-token';
+    const dalga = await DalgaProcess.start(writeConfig(db, `[listen]\ntoken = ${token}\n`), {
+      readyHeaders: { authorization: `Bearer ${token}` },
+    });
+    try {
+      const job = await new DalgaClient({ baseUrl: dalga.url, token }).schedule('secured', 'x', { interval: 60 });
+      assert.equal(job.path, 'secured');
+      const refused = await new DalgaClient({ baseUrl: dalga.url }).get('secured', 'x').catch((e: unknown) => e);
+      assert.ok(refused instanceof DalgaError);
+      assert.equal(refused.status, 401);
+      assert.match(refused.message, /bearer token/);
+    } finally {
+      await dalga.stop();
+      await db.drop();
+    }
+  });
+});
+
 describe('package exports', () => {
   test('"dalga/client" resolves to the built client', async (t) => {
     const resolved = import.meta.resolve('dalga/client');

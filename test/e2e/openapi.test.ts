@@ -144,11 +144,22 @@ describe('live responses match the document', async () => {
   let endpoint: EndpointServer;
   let proxy: TcpProxy | undefined;
   let dalga: DalgaProcess;
+  /** A second server with [listen] token and debug = false, for the 401s and the debug 404s. */
+  let guardedDb: TestDatabase;
+  let guarded: DalgaProcess;
+  const TOKEN = 'openapi-test-token';
   /** "METHOD template status" pairs seen. */
   const covered = new Set<string>();
 
-  async function call(method: Method, template: string, url: string, expected: number, init: { body?: string; headers?: Record<string, string> } = {}) {
-    const response = await dalga.request(method.toUpperCase(), url, init);
+  async function call(
+    method: Method,
+    template: string,
+    url: string,
+    expected: number,
+    init: { body?: string; headers?: Record<string, string> } = {},
+    server: DalgaProcess = dalga,
+  ) {
+    const response = await server.request(method.toUpperCase(), url, init);
     assert.equal(response.status, expected, `${method.toUpperCase()} ${url}: ${response.text.slice(0, 300)}`);
     const documented = responseOf(template, method, response.status);
     assert.ok(documented, `${method.toUpperCase()} ${template} ${response.status} is not documented`);
@@ -179,10 +190,16 @@ describe('live responses match the document', async () => {
     } else {
       dalga = await DalgaProcess.start(writeConfig(db, extra));
     }
+    guardedDb = createTestDatabase('sqlite');
+    guarded = await DalgaProcess.start(writeConfig(guardedDb, `${extra}[listen]\ntoken = ${TOKEN}\ndebug = false\n`), {
+      readyHeaders: { authorization: `Bearer ${TOKEN}` },
+    });
   });
 
   after(async () => {
     proxy?.resume();
+    await guarded?.stop();
+    await guardedDb?.drop();
     await dalga?.stop();
     await proxy?.close();
     await endpoint?.close();
@@ -260,6 +277,21 @@ describe('live responses match the document', async () => {
     } finally {
       proxy?.resume();
     }
+  });
+
+  test('with [listen] token: 401 without it on every route but /healthz; debug = false: 404', async () => {
+    for (const [template, item] of Object.entries(document.paths)) {
+      for (const method of METHODS) {
+        if (!item[method]) continue;
+        const url = template.replace('{path}', 'a').replace('{body}', 'b');
+        if (template === '/healthz') await call(method, template, url, 200, {}, guarded);
+        else await call(method, template, url, 401, { headers: { authorization: 'Bearer wrong' } }, guarded);
+      }
+    }
+    const auth = { headers: { authorization: `Bearer ${TOKEN}` } };
+    await call('get', '/debug', '/debug', 404, auth, guarded);
+    await call('get', '/debug/wheel', '/debug/wheel', 404, auth, guarded);
+    await call('get', '/status', '/status', 200, auth, guarded);
   });
 
   test('every documented response was seen', () => {

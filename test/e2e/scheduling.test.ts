@@ -316,11 +316,6 @@ describe('scheduling', { concurrency: 2 }, () => {
 
       test(
         'disable then enable while a callback is in flight: the slot being served is not POSTed again',
-        {
-          todo:
-            'JobService.setEnabled (src/jobs/job-service.ts) sets next_run = max(next_sched, now) while the callback for next_sched ' +
-            'is in flight; the outcome is then "overtaken" and only recorded, so the same slot is POSTed a second time',
-        },
         async () => {
           replies.set('reenable', () => ({ status: 200, delayMs: 300 }));
           const put = await dalga.request('PUT', '/jobs/reenable/x?interval=60&immediate=true');

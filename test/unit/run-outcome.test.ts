@@ -39,6 +39,7 @@ function job(overrides: Partial<Job> = {}): Job {
     nextSched: T,
     triggeredAt: null,
     attempts: 0,
+    failingSince: null,
     lastRun: null,
     lastStatus: null,
     lastError: null,
