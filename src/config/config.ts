@@ -55,7 +55,7 @@ export interface JobSettings {
   retryIntervalMs: number;
   retryMultiplier: number;
   retryMaxIntervalMs: number;
-  /** 0 = retry forever. Otherwise a slot failing for longer than this disables the job. */
+  /** 0 = retry forever. Otherwise a job failing for longer than this (from its first failed attempt) is disabled. */
   retryStopAfterMs: number;
   randomizationFactor: number;
   fixedIntervals: boolean;

@@ -14,7 +14,7 @@ export interface RunResult {
 }
 
 export interface OutcomePolicy extends BackoffPolicy {
-  /** 0 = retry forever; else a slot failing for longer than this disables the job. */
+  /** 0 = retry forever; else a job failing for longer than this (from its first failed attempt) is disabled. */
   retryStopAfterMs: number;
   fixedIntervals: boolean;
   randomizationFactor: number;

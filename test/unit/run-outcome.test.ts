@@ -302,13 +302,29 @@ describe('retry_stop_after: a slot failing longer than it disables the job, whic
     assert.equal(current.attempts, 5);
   });
 
+  test('the window starts at the first failed attempt, is kept across retries, and is cleared by a success', () => {
+    // A slot whose first attempt comes late (the job was disabled, or the server was down) still gets the whole window.
+    const late = updated(applyOutcome(job(), failed(500, T + 60_000, T + 60_010), stop));
+    assert.equal(late.failingSince, T + 60_000);
+    assert.notEqual(late.nextRun, null);
+    const retried = updated(applyOutcome(late, failed(500, T + 65_000, T + 65_010), stop));
+    assert.equal(retried.failingSince, T + 60_000, 'kept across retries');
+    assert.notEqual(retried.nextRun, null);
+    const stopped = updated(applyOutcome(retried, failed(500, T + 70_005, T + 70_011), stop));
+    assert.equal(stopped.nextRun, null, 'more than 10 s after the first failure');
+    const recovered = updated(applyOutcome(retried, ok(T + 66_000), stop));
+    assert.equal(recovered.failingSince, null);
+    assert.equal(recovered.attempts, 0);
+  });
+
   test('0 means retry forever', () => {
     const after = updated(applyOutcome(job({ attempts: 10_000 }), failed(500, T + 365 * 24 * HOUR), policy({ retryStopAfterMs: 0 })));
     assert.notEqual(after.nextRun, null);
   });
 
   test('a triggered run counts from the trigger, not from next_sched', () => {
-    const triggered = job({ triggeredAt: T, nextRun: T, nextSched: T + HOUR });
+    // attempts > 0 and no failing_since: a row from before that column, which counts from the served slot.
+    const triggered = job({ triggeredAt: T, nextRun: T, nextSched: T + HOUR, attempts: 2 });
     assert.notEqual(updated(applyOutcome(triggered, failed(500, T + 9_000, T + 9_500), stop)).nextRun, null);
     const after = updated(applyOutcome(triggered, failed(500, T + 10_000, T + 10_500), stop));
     assert.equal(after.nextRun, null);
