@@ -81,6 +81,10 @@ async function main(): Promise<number> {
       result.rows = output.rows;
       result.details = output.details;
       result.notes = output.notes ?? [];
+      if (output.errors?.length) {
+        result.error = output.errors.join('\n');
+        log(`  ${scenario.name} FAILED: ${result.error}`);
+      }
     } catch (error) {
       result.error = (error as Error).stack ?? String(error);
       log(`  ${scenario.name} FAILED: ${result.error}`);
@@ -99,7 +103,8 @@ async function main(): Promise<number> {
     for (const note of result.notes) log(`  ${note.replace(/\n/g, '\n  ')}`);
     results.scenarios.push(result);
   }
-  rmSync(root, { recursive: true, force: true });
+  if (results.scenarios.some((s) => s.error)) log(`kept the servers' logs and configs in ${root}`);
+  else rmSync(root, { recursive: true, force: true });
   results.seconds = Math.round((Date.now() - started) / 100) / 10;
 
   const recorded = loadRecordedBaseline();

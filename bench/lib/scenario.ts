@@ -22,6 +22,8 @@ export interface ScenarioOutput {
   details: Record<string, unknown>;
   /** Extra text printed after the table (profiles). */
   notes?: string[];
+  /** Errors found while measuring (lost callbacks, HTTP errors): the rows still print, the run exits 1. */
+  errors?: string[];
 }
 
 export interface ScenarioContext {

@@ -25,6 +25,7 @@ interface Window {
   probe: Samples;
   rss: number[];
   writeErrors: number;
+  writeErrorSamples: string[];
   /** The server's own event-loop delay p99 over the window (from /metrics), ms. */
   loopP99: number | null;
 }
@@ -94,7 +95,7 @@ export const soak: Scenario = {
     const windows: Window[] = [];
     const windowAt = (t: number): Window => {
       const index = Math.max(0, Math.floor((t - t0) / size.windowMs));
-      while (windows.length <= index) windows.push({ from: windows.length * size.windowMs, lag: new Samples(), write: new Samples(), probe: new Samples(), rss: [], writeErrors: 0, loopP99: null });
+      while (windows.length <= index) windows.push({ from: windows.length * size.windowMs, lag: new Samples(), write: new Samples(), probe: new Samples(), rss: [], writeErrors: 0, writeErrorSamples: [], loopP99: null });
       return windows[index];
     };
     endpoint.reset();
@@ -142,7 +143,10 @@ export const soak: Scenario = {
       onDone: (sent) => {
         const window = windowAt(sent.endedAt);
         if (sent.status === 201) window.write.push(sent.endedAt - sent.startedAt);
-        else window.writeErrors++;
+        else {
+          window.writeErrors++;
+          if (window.writeErrorSamples.length < 3) window.writeErrorSamples.push(`${sent.error ?? sent.status} after ${ms(sent.endedAt - sent.startedAt)}`);
+        }
       },
     });
     const toUs = monotonicUs();
@@ -156,7 +160,12 @@ export const soak: Scenario = {
     const code = await server.stop();
     if (code !== 0) throw new Error(`server exited with ${code}`);
     const writeErrors = windows.reduce((sum, w) => sum + w.writeErrors, 0);
-    if (writeErrors) throw new Error(`${writeErrors} PUTs failed during the soak`);
+    const errors: string[] = [];
+    if (writeErrors) {
+      const where = windows.filter((w) => w.writeErrors).map((w) => `t=${w.from / 1000}s: ${w.writeErrors}`).join(', ');
+      errors.push(`${writeErrors} PUTs failed during the soak (${where}); e.g. ${windows.flatMap((w) => w.writeErrorSamples).slice(0, 3).join(' | ')}`);
+      errors.push(`server log problems: ${server.problems().slice(0, 3).join(' | ').slice(0, 1500)}`);
+    }
     if (status.total_jobs !== size.jobs + periodic) throw new Error(`total_jobs ${status.total_jobs}, expected ${size.jobs + periodic}`);
 
     const after = rssSamples.filter((s) => s.t >= size.warmupMs);
@@ -169,6 +178,7 @@ export const soak: Scenario = {
       callbacks: w.lag.length,
       lagMs: rounded(summarize(w.lag.values())),
       writes: w.write.length,
+      writeErrors: w.writeErrors,
       writeMs: rounded(summarize(w.write.values())),
       probeMs: rounded(summarize(w.probe.values())),
       rss: w.rss.length ? Math.round(mean(w.rss)) : null,
@@ -183,7 +193,7 @@ export const soak: Scenario = {
     const worstProbeP99 = Math.max(...steady.filter((w) => w.probe.length).map((w) => summarize(w.probe.values()).p99));
     const loops = windows.map((w) => w.loopP99).filter((v): v is number => v !== null);
     const steadyLoops = steady.map((w) => w.loopP99).filter((v): v is number => v !== null);
-    for (const w of perWindow) ctx.log(`t=${w.fromS}s callbacks ${w.callbacks} lag p99 ${ms(w.lagMs.p99)}, writes ${w.writes} p99 ${ms(w.writeMs.p99)}, /healthz p99 ${ms(w.probeMs.p99)}, loop p99 ${w.loopP99Ms === null ? 'n/a' : ms(w.loopP99Ms)}, RSS ${bytes(w.rss ?? NaN)}`);
+    for (const w of perWindow) ctx.log(`t=${w.fromS}s callbacks ${w.callbacks} lag p99 ${ms(w.lagMs.p99)}, writes ${w.writes} (${w.writeErrors} failed) p99 ${ms(w.writeMs.p99)}, /healthz p99 ${ms(w.probeMs.p99)}, loop p99 ${w.loopP99Ms === null ? 'n/a' : ms(w.loopP99Ms)}, RSS ${bytes(w.rss ?? NaN)}`);
     const notes: string[] = [];
     if (!eventLoopMetric) notes.push('soak: the server exposes no event-loop delay (no /metrics gauge, nothing in /status); the /healthz round trip every 100 ms stands in for it.');
     if (ctx.profile) {
@@ -223,7 +233,7 @@ export const soak: Scenario = {
         {
           id: 'soak.write_latency',
           figure: 'soak: PUT latency p50 / p99',
-          dalga: `${ms(allWrite.p50)} / ${ms(allWrite.p99)} (${count(allWrite.n)} PUTs${writes.skipped ? `, ${writes.skipped} not sent: too many in flight` : ''})`,
+          dalga: `${ms(allWrite.p50)} / ${ms(allWrite.p99)} (${count(allWrite.n)} PUTs${writeErrors ? `, ${writeErrors} failed` : ''}${writes.skipped ? `, ${writes.skipped} not sent: too many in flight` : ''})`,
           baseline: '—',
           ratio: null,
           target: '(info)',
@@ -250,6 +260,7 @@ export const soak: Scenario = {
       ],
       details: { ...size, elapsedMs: elapsed, rss: { head, tail, drift, samples: rssSamples }, received, expected, lagMs: rounded(allLag), writeMs: rounded(allWrite), probeMs: rounded(allProbe), windows: perWindow, eventLoopMetric, skippedWrites: writes.skipped },
       notes,
+      errors,
     };
   },
 };

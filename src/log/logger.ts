@@ -1,5 +1,6 @@
+import { createRequire } from 'node:module';
 import { pino, type Logger } from 'pino';
-import pretty from 'pino-pretty';
+import type { PrettyOptions, PrettyStream } from 'pino-pretty';
 
 export type { Logger };
 
@@ -32,6 +33,16 @@ const REDACT = [
 ];
 
 /**
+ * pino-pretty is loaded only for a terminal: a server under systemd or in a container never pays
+ * its start-up cost (a restart is a window in which no job fires).
+ */
+function prettyStream(options: PrettyOptions): PrettyStream {
+  const require = createRequire(import.meta.url);
+  const pretty = require('pino-pretty') as (options: PrettyOptions) => PrettyStream;
+  return pretty(options);
+}
+
+/**
  * JSON lines (level, time, message, and `job: {path, body}` where there is one) for log
  * collectors; when a person watches the terminal, the same records pretty-printed.
  *
@@ -43,7 +54,7 @@ export function createLogger(options: LoggerOptions): Logger {
   const usePretty = options.pretty ?? (options.destination === undefined && process.stdout.isTTY === true);
   const destination = options.destination ?? process.stdout;
   const stream = usePretty
-    ? pretty({ destination, sync: true, colorize: destination === process.stdout, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' })
+    ? prettyStream({ destination, sync: true, colorize: destination === process.stdout, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' })
     : destination;
   return pino(
     {

@@ -8,18 +8,8 @@ import { skipUnlessMysql, type DatabaseKind } from '../helpers/databases.js';
 import type { DalgaProcess } from '../helpers/dalga-process.js';
 import type { EndpointServer } from '../helpers/endpoint-server.js';
 import { startTestStack } from '../helpers/test-stack.js';
+import { eventually, sleep } from '../helpers/eventually.js';
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function eventually<T>(probe: () => Promise<T>, accept: (value: T) => boolean, what: string, timeoutMs = 5_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (accept(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last value ${JSON.stringify(value)}`);
-    await sleep(50);
-  }
-}
 
 for (const kind of ['mysql', 'sqlite'] as DatabaseKind[]) {
   describe(`callbacks (${kind})`, { skip: await skipUnlessMysql(kind) }, () => {

@@ -29,13 +29,15 @@ for (const kind of ['mysql', 'sqlite'] as DatabaseKind[]) {
       assert.equal(await first.stop(), 0);
 
       const second = await DalgaProcess.start(config);
+      // On a loaded machine the restart may take longer than the 3 s: then the job is due at load.
+      const due = Math.max(Date.parse(soon), Date.now());
       try {
         const kept = await second.request('GET', '/jobs/kept/y');
         assert.equal(kept.status, 200);
         assert.equal(kept.json.interval, 3600);
         const [callback] = await endpoint.waitFor((c) => c.path === '/after_restart', 1, 10_000);
         assert.ok(callback.at >= Date.parse(soon), 'never early');
-        assert.ok(callback.at - Date.parse(soon) < 1_000, `fired ${callback.at - Date.parse(soon)} ms late`);
+        assert.ok(callback.at - due < 1_000, `fired ${callback.at - due} ms late`);
         const status = await second.request('GET', '/status');
         assert.equal(status.json.total_jobs >= 1, true);
       } finally {

@@ -11,18 +11,8 @@ import { DateTime } from 'luxon';
 import { createTestDatabase, mysqlQuery, skipUnlessMysql, type DatabaseKind, type TestDatabase } from '../helpers/databases.js';
 import { DalgaProcess, runCli, writeConfig } from '../helpers/dalga-process.js';
 import { EndpointServer, type EndpointReply, type ReceivedCallback } from '../helpers/endpoint-server.js';
+import { eventually, sleep } from '../helpers/eventually.js';
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function eventually<T>(probe: () => Promise<T>, accept: (value: T) => boolean, what: string, timeoutMs = 5_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (accept(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last value ${JSON.stringify(value)}`);
-    await sleep(50);
-  }
-}
 
 /** Dalga-Sched as the server formats it: RFC 3339 UTC, milliseconds only when there are any. */
 function formatSched(ms: number): string {
