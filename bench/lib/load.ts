@@ -40,7 +40,25 @@ export class LoadClient {
     this.agent = new http.Agent({ keepAlive: true, maxSockets, maxFreeSockets: maxSockets });
   }
 
-  send(request: LoadRequest): Promise<Sent> {
+  /** Requests resent once after a kept-alive socket was closed by the server as it was reused. */
+  resent = 0;
+
+  /**
+   * Sends one request. A request that fails with "socket hang up"/ECONNRESET before any answer is
+   * sent again once on a new socket: the keep-alive race (the server closes an idle socket just
+   * as the agent reuses it) is the client's to handle, as every HTTP client library does.
+   */
+  async send(request: LoadRequest): Promise<Sent> {
+    const sent = await this.sendOnce(request);
+    if (sent.status === 0 && sent.error !== null && /socket hang up|ECONNRESET/.test(sent.error)) {
+      this.resent++;
+      const again = await this.sendOnce(request);
+      return { ...again, startedAt: sent.startedAt };
+    }
+    return sent;
+  }
+
+  private sendOnce(request: LoadRequest): Promise<Sent> {
     const startedAt = nowMs();
     return new Promise((resolve) => {
       const headers: Record<string, string | number> = { ...request.headers };
@@ -119,7 +137,7 @@ export async function openLoop(options: {
   maxInFlight?: number;
   next: (i: number) => LoadRequest;
   onDone: (sent: Sent, request: LoadRequest) => void;
-}): Promise<{ issued: number; skipped: number }> {
+}): Promise<{ issued: number; skipped: number; resent: number }> {
   const maxInFlight = options.maxInFlight ?? 256;
   const client = new LoadClient(options.baseUrl, maxInFlight);
   const started = nowMs();
@@ -148,7 +166,7 @@ export async function openLoop(options: {
   }
   await Promise.all(pending);
   client.close();
-  return { issued, skipped };
+  return { issued, skipped, resent: client.resent };
 }
 
 /** Sends requests 0..total-1 with `concurrency` in flight; returns every answer by index. */

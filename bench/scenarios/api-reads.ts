@@ -66,8 +66,8 @@ export const apiReads: Scenario = {
       ctx.log(`${who}: ${rate(result.perSecond, ' req/s')}, p50 ${ms(result.latencyMs.p50)}, p99 ${ms(result.latencyMs.p99)}`);
       return result;
     };
-    await get(server.url, 1_000); // warm-up
-    await get(bareUrl, 1_000);
+    await get(server.url, bySize(ctx.mode, { quick: 500, full: 1_000 })); // warm-up
+    await get(bareUrl, bySize(ctx.mode, { quick: 500, full: 1_000 }));
     const base1 = check(await get(bareUrl, durationMs / 2), 'baseline (1/2)');
     const fromUs = monotonicUs();
     const dalga = check(await get(server.url, durationMs), 'dalga');

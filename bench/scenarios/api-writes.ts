@@ -65,9 +65,9 @@ export const apiWrites: Scenario = {
     const put = (ms: number) =>
       closedLoop({ baseUrl: server.url, concurrency: CONCURRENCY, durationMs: ms, expectStatus: 201, next: () => ({ method: 'PUT', path: `/jobs/bench-w/k${key++}?interval=3600` }) });
     // Warm-up both sides (JIT, connection pools, the table's first pages).
-    const warm = await put(1_000);
+    const warm = await put(bySize(ctx.mode, { quick: 500, full: 1_000 }));
     if (warm.errors) throw new Error(`PUT errors during warm-up: ${warm.errorSamples.join('; ')}`);
-    await replaceLoop(rawTable, 1_000, 10_000_000);
+    await replaceLoop(rawTable, bySize(ctx.mode, { quick: 500, full: 1_000 }), 10_000_000);
 
     const rawLatencies = new Samples();
     const raw1 = await replaceLoop(rawTable, durationMs / 2, 20_000_000, rawLatencies);

@@ -53,11 +53,11 @@ export const boot: Scenario = {
     ctx.defer(() => server.stop());
     const readyMs = server.readyMs;
     const atReady = server.memory();
-    await sleep(2_000);
+    await sleep(bySize(ctx.mode, { quick: 1_000, full: 2_000 }));
     const settled = server.memory();
     const status = await server.status();
     if (status.total_jobs !== n) throw new Error(`server loaded ${status.total_jobs} jobs, expected ${n}`);
-    ctx.log(`dalga: ready in ${ms(readyMs)}, RSS ${bytes(atReady?.rss ?? NaN)} at ready, ${bytes(settled?.rss ?? NaN)} 2 s later, peak ${bytes(settled?.peak ?? NaN)}`);
+    ctx.log(`dalga: ready in ${ms(readyMs)}, RSS ${bytes(atReady?.rss ?? NaN)} at ready, ${bytes(settled?.rss ?? NaN)} a moment later, peak ${bytes(settled?.peak ?? NaN)}`);
     const readyUs = server.spawnedAtUs + readyMs * 1000;
     const code = await server.stop();
     if (code !== 0) throw new Error(`server exited with ${code}`);

@@ -43,7 +43,7 @@ export const precision: Scenario = {
     const pass = async (tag: string, m: number, perSecond: number) => {
       endpoint.reset();
       const spacing = 1000 / perSecond;
-      const t0 = Math.ceil((Date.now() + 2_000 + (m / putRate) * 1000 * 1.2) / 1000) * 1000;
+      const t0 = Math.ceil((Date.now() + 1_000 + (m / putRate) * 1000 * 1.15) / 1000) * 1000;
       const dueOf = (i: number) => t0 + Math.round(i * spacing);
       const scheduleStart = nowMs();
       const answers = await sendAll({
@@ -85,7 +85,7 @@ export const precision: Scenario = {
     const fireFrom = monotonicUs();
     const main = await pass('1000', m, PER_SECOND);
     const fireTo = monotonicUs();
-    const slow = await pass('100', bySize(ctx.mode, { quick: 200, full: 2_000 }), 100);
+    const slow = await pass('100', bySize(ctx.mode, { quick: 150, full: 2_000 }), 100);
     const left = await rowCount(table);
     if (left !== warmup) throw new Error(`${left - warmup} one-off rows left in the table after every one-off job ran`);
     const lag = main.lag;

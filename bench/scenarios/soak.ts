@@ -28,6 +28,9 @@ interface Window {
   writeErrorSamples: string[];
   /** The server's own event-loop delay p99 over the window (from /metrics), ms. */
   loopP99: number | null;
+  /** V8 heap used and external memory at the window's end (prom-client defaults in /metrics), bytes. */
+  heapUsed: number | null;
+  external: number | null;
 }
 
 /** dalga_event_loop_delay_p99_seconds (since the previous scrape) if the server has it, else prom-client's default gauge. */
@@ -40,10 +43,13 @@ async function eventLoopMetricOf(url: string): Promise<string | null> {
   return null;
 }
 
-async function scrape(url: string, name: string): Promise<number | null> {
+/** Values of the named gauges (unlabelled) in one /metrics scrape. */
+async function scrape(url: string, names: string[]): Promise<(number | null)[]> {
   const metrics = await httpGet(`${url}/metrics`).catch(() => null);
-  const match = metrics ? new RegExp(`^${name} ([0-9.eE+-]+)`, 'm').exec(metrics.text) : null;
-  return match ? Number(match[1]) * 1000 : null;
+  return names.map((name) => {
+    const match = metrics ? new RegExp(`^${name} ([0-9.eE+-]+)`, 'm').exec(metrics.text) : null;
+    return match ? Number(match[1]) : null;
+  });
 }
 
 export const soak: Scenario = {
@@ -95,7 +101,7 @@ export const soak: Scenario = {
     const windows: Window[] = [];
     const windowAt = (t: number): Window => {
       const index = Math.max(0, Math.floor((t - t0) / size.windowMs));
-      while (windows.length <= index) windows.push({ from: windows.length * size.windowMs, lag: new Samples(), write: new Samples(), probe: new Samples(), rss: [], writeErrors: 0, writeErrorSamples: [], loopP99: null });
+      while (windows.length <= index) windows.push({ from: windows.length * size.windowMs, lag: new Samples(), write: new Samples(), probe: new Samples(), rss: [], writeErrors: 0, writeErrorSamples: [], loopP99: null, heapUsed: null, external: null });
       return windows[index];
     };
     endpoint.reset();
@@ -123,11 +129,15 @@ export const soak: Scenario = {
     })();
     const scraper = (async () => {
       if (!eventLoopMetric) return;
-      await scrape(server.url, eventLoopMetric); // resets the since-last-scrape histogram
+      await scrape(server.url, [eventLoopMetric]); // resets the since-last-scrape histogram
       for (let w = 1; running; w++) {
         await sleep(Math.max(0, t0 + w * size.windowMs - nowMs()));
         if (!running) break;
-        windowAt(t0 + (w - 1) * size.windowMs).loopP99 = await scrape(server.url, eventLoopMetric);
+        const [loop, heapUsed, external] = await scrape(server.url, [eventLoopMetric, 'nodejs_heap_size_used_bytes', 'nodejs_external_memory_bytes']);
+        const window = windowAt(t0 + (w - 1) * size.windowMs);
+        window.loopP99 = loop === null ? null : loop * 1000;
+        window.heapUsed = heapUsed;
+        window.external = external;
       }
     })();
     const pick = prng(7);
@@ -183,6 +193,8 @@ export const soak: Scenario = {
       probeMs: rounded(summarize(w.probe.values())),
       rss: w.rss.length ? Math.round(mean(w.rss)) : null,
       loopP99Ms: w.loopP99,
+      heapUsed: w.heapUsed,
+      external: w.external,
     }));
     // Complete windows after the warm-up.
     const steady = windows.filter((w) => w.from >= size.warmupMs && w.from + size.windowMs <= elapsed + 100);
@@ -193,7 +205,7 @@ export const soak: Scenario = {
     const worstProbeP99 = Math.max(...steady.filter((w) => w.probe.length).map((w) => summarize(w.probe.values()).p99));
     const loops = windows.map((w) => w.loopP99).filter((v): v is number => v !== null);
     const steadyLoops = steady.map((w) => w.loopP99).filter((v): v is number => v !== null);
-    for (const w of perWindow) ctx.log(`t=${w.fromS}s callbacks ${w.callbacks} lag p99 ${ms(w.lagMs.p99)}, writes ${w.writes} (${w.writeErrors} failed) p99 ${ms(w.writeMs.p99)}, /healthz p99 ${ms(w.probeMs.p99)}, loop p99 ${w.loopP99Ms === null ? 'n/a' : ms(w.loopP99Ms)}, RSS ${bytes(w.rss ?? NaN)}`);
+    for (const w of perWindow) ctx.log(`t=${w.fromS}s callbacks ${w.callbacks} lag p99 ${ms(w.lagMs.p99)}, writes ${w.writes} (${w.writeErrors} failed) p99 ${ms(w.writeMs.p99)}, /healthz p99 ${ms(w.probeMs.p99)}, loop p99 ${w.loopP99Ms === null ? 'n/a' : ms(w.loopP99Ms)}, RSS ${bytes(w.rss ?? NaN)}, heap used ${bytes(w.heapUsed ?? NaN)}, external ${bytes(w.external ?? NaN)}`);
     const notes: string[] = [];
     if (!eventLoopMetric) notes.push('soak: the server exposes no event-loop delay (no /metrics gauge, nothing in /status); the /healthz round trip every 100 ms stands in for it.');
     if (ctx.profile) {
@@ -233,7 +245,7 @@ export const soak: Scenario = {
         {
           id: 'soak.write_latency',
           figure: 'soak: PUT latency p50 / p99',
-          dalga: `${ms(allWrite.p50)} / ${ms(allWrite.p99)} (${count(allWrite.n)} PUTs${writeErrors ? `, ${writeErrors} failed` : ''}${writes.skipped ? `, ${writes.skipped} not sent: too many in flight` : ''})`,
+          dalga: `${ms(allWrite.p50)} / ${ms(allWrite.p99)} (${count(allWrite.n)} PUTs${writeErrors ? `, ${writeErrors} failed` : ''}${writes.resent ? `, ${writes.resent} resent after a keep-alive reset` : ''}${writes.skipped ? `, ${writes.skipped} not sent: 256 already in flight` : ''})`,
           baseline: '—',
           ratio: null,
           target: '(info)',
@@ -258,7 +270,7 @@ export const soak: Scenario = {
           met: null,
         },
       ],
-      details: { ...size, elapsedMs: elapsed, rss: { head, tail, drift, samples: rssSamples }, received, expected, lagMs: rounded(allLag), writeMs: rounded(allWrite), probeMs: rounded(allProbe), windows: perWindow, eventLoopMetric, skippedWrites: writes.skipped },
+      details: { ...size, elapsedMs: elapsed, rss: { head, tail, drift, samples: rssSamples }, received, expected, lagMs: rounded(allLag), writeMs: rounded(allWrite), probeMs: rounded(allProbe), windows: perWindow, eventLoopMetric, skippedWrites: writes.skipped, resentWrites: writes.resent },
       notes,
       errors,
     };
