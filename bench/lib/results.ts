@@ -46,6 +46,7 @@ export function loadRecordedBaseline(): RecordedBaseline | null {
 export function saveRecordedBaseline(results: RunResults): RecordedBaseline {
   const ratios: Record<string, number> = {};
   for (const scenario of results.scenarios) {
+    if (scenario.error) continue;
     for (const row of scenario.rows) if (row.ratio !== null && Number.isFinite(row.ratio)) ratios[row.id] = Math.round(row.ratio * 1000) / 1000;
   }
   const recorded: RecordedBaseline = { recordedAt: results.startedAt, mode: results.mode, machine: results.machine, ratios };

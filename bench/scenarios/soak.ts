@@ -205,6 +205,7 @@ export const soak: Scenario = {
     const worstProbeP99 = Math.max(...steady.filter((w) => w.probe.length).map((w) => summarize(w.probe.values()).p99));
     const loops = windows.map((w) => w.loopP99).filter((v): v is number => v !== null);
     const steadyLoops = steady.map((w) => w.loopP99).filter((v): v is number => v !== null);
+    const heaps = steady.map((w) => w.heapUsed).filter((v): v is number => v !== null);
     for (const w of perWindow) ctx.log(`t=${w.fromS}s callbacks ${w.callbacks} lag p99 ${ms(w.lagMs.p99)}, writes ${w.writes} (${w.writeErrors} failed) p99 ${ms(w.writeMs.p99)}, /healthz p99 ${ms(w.probeMs.p99)}, loop p99 ${w.loopP99Ms === null ? 'n/a' : ms(w.loopP99Ms)}, RSS ${bytes(w.rss ?? NaN)}, heap used ${bytes(w.heapUsed ?? NaN)}, external ${bytes(w.external ?? NaN)}`);
     const notes: string[] = [];
     if (!eventLoopMetric) notes.push('soak: the server exposes no event-loop delay (no /metrics gauge, nothing in /status); the /healthz round trip every 100 ms stands in for it.');
@@ -223,6 +224,15 @@ export const soak: Scenario = {
           ratio: null,
           target: '≤ 5 %',
           met: drift <= 0.05,
+        },
+        {
+          id: 'soak.heap_used',
+          figure: 'soak: V8 heap used at the end of each steady window (server /metrics), first → last (min–max)',
+          dalga: heaps.length ? `${bytes(heaps[0])} → ${bytes(heaps[heaps.length - 1])} (${bytes(Math.min(...heaps))}–${bytes(Math.max(...heaps))})` : 'not exposed',
+          baseline: '—',
+          ratio: null,
+          target: '(info: tells heap growth from garbage awaiting a major GC)',
+          met: null,
         },
         {
           id: 'soak.callback_lag',
