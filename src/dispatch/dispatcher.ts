@@ -41,7 +41,13 @@ export interface DispatcherStats {
 export class Dispatcher {
   /** Waiting keys with their due time; a Map keeps arrival (= due) order. */
   private readonly waiting = new Map<string, number>();
+  /** Callbacks whose HTTP answer has not come yet: what max_running bounds. */
   private readonly inFlight = new Set<Promise<void>>();
+  /**
+   * Outcomes being written. They no longer hold a max_running slot (the endpoint has answered);
+   * the key stays "running" in the JobService until written, so at most one per job.
+   */
+  private readonly writeBacks = new Set<Promise<void>>();
   private stopped = false;
 
   constructor(private readonly options: DispatcherOptions) {}
@@ -50,8 +56,9 @@ export class Dispatcher {
     const now = this.options.clock.now();
     for (const key of keys) {
       if (!this.waiting.has(key)) this.waiting.set(key, this.options.dueOf?.(key) ?? now);
+      // Start the first callbacks of a large batch before queueing the rest of it.
+      if (this.inFlight.size < this.options.maxRunning) this.pump();
     }
-    this.pump();
   }
 
   stats(): DispatcherStats {
@@ -66,7 +73,9 @@ export class Dispatcher {
     const timedOut = new Promise<false>((resolve) => {
       timer = this.options.clock.setTimeout(() => resolve(false), timeoutMs);
     });
-    const done = Promise.all([...this.inFlight]).then(() => true as const);
+    const done = Promise.all([...this.inFlight])
+      .then(() => Promise.all([...this.writeBacks]))
+      .then(() => true as const);
     const finished = await Promise.race([done, timedOut]);
     this.options.clock.clearTimeout(timer);
     return finished;
@@ -103,7 +112,10 @@ export class Dispatcher {
     const result: RunResult = { ...response, startedAt, finishedAt: clock.now() };
     this.options.onRun?.(ticket, result);
     const writing = performance.now();
-    await runs.finishRun(ticket, result);
-    this.options.onWrittenBack?.(ticket, performance.now() - writing);
+    const writeBack = runs.finishRun(ticket, result).then(() => {
+      this.writeBacks.delete(writeBack);
+      this.options.onWrittenBack?.(ticket, performance.now() - writing);
+    });
+    this.writeBacks.add(writeBack);
   }
 }

@@ -22,7 +22,7 @@ export function dataSourceOptions(settings: DatabaseSettings, keyCollation?: str
     synchronize: false,
     logging: false,
     connectTimeout: 5_000,
-    poolSize: 20,
+    poolSize: 64,
     extra: { enableKeepAlive: true, keepAliveInitialDelay: 10_000 },
   };
 }

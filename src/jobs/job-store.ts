@@ -56,12 +56,6 @@ export interface JobPage {
 
 type Dialect = DatabaseSettings['kind'];
 
-function toDate(ms: number): Date;
-function toDate(ms: number | null): Date | null;
-function toDate(ms: number | null): Date | null {
-  return ms === null ? null : new Date(ms);
-}
-
 /** mysql2 hands back Date objects; SQLite hands back "YYYY-MM-DD HH:MM:SS.SSS" text in UTC. */
 function fromDbTime(value: unknown): number | null {
   if (value === null || value === undefined) return null;
@@ -77,25 +71,31 @@ function errorColumn(text: string | null): string | null {
   return text === null || text.length <= MAX_ERROR_CHARS ? text : `${text.slice(0, MAX_ERROR_CHARS - 1)}…`;
 }
 
-function toRow(job: Job): JobRow {
-  return {
-    path: job.path,
-    body: job.body,
-    interval: job.interval,
-    cron: job.cron,
-    location: job.location,
-    oneOff: job.oneOff,
-    nextRun: toDate(job.nextRun),
-    nextSched: toDate(job.nextSched),
-    triggeredAt: toDate(job.triggeredAt),
-    attempts: job.attempts,
-    failingSince: toDate(job.failingSince),
-    lastRun: toDate(job.lastRun),
-    lastStatus: job.lastStatus,
-    lastError: errorColumn(job.lastError),
-    createdAt: toDate(job.createdAt),
-    updatedAt: toDate(job.updatedAt),
-  };
+/** DATETIME(3) text in UTC, the form both MySQL and SQLite (through TypeORM) store. */
+function dbTime(ms: number | null): string | null {
+  return ms === null ? null : new Date(ms).toISOString().replace('T', ' ').replace('Z', '');
+}
+
+/** A job's values in JOB_COLUMNS order. */
+function columnValues(job: Job): unknown[] {
+  return [
+    job.path,
+    job.body,
+    job.interval,
+    job.cron,
+    job.location,
+    job.oneOff ? 1 : 0,
+    dbTime(job.nextRun),
+    dbTime(job.nextSched),
+    dbTime(job.triggeredAt),
+    job.attempts,
+    dbTime(job.failingSince),
+    dbTime(job.lastRun),
+    job.lastStatus,
+    errorColumn(job.lastError),
+    dbTime(job.createdAt),
+    dbTime(job.updatedAt),
+  ];
 }
 
 /** A raw row (database column names) to a Job. */
@@ -120,8 +120,13 @@ function fromRawRow(row: Record<string, unknown>): Job {
   };
 }
 
-const SELECT_COLUMNS =
-  'path, body, `interval`, cron, location, one_off, next_run, next_sched, triggered_at, attempts, failing_since, last_run, last_status, last_error, created_at, updated_at';
+/** Column names in the order of columnValues(). */
+const JOB_COLUMNS = [
+  'path', 'body', 'interval', 'cron', 'location', 'one_off', 'next_run', 'next_sched', 'triggered_at',
+  'attempts', 'failing_since', 'last_run', 'last_status', 'last_error', 'created_at', 'updated_at',
+] as const;
+
+const SELECT_COLUMNS = JOB_COLUMNS.map((column) => `\`${column}\``).join(', ');
 
 /**
  * Database access for jobs, through TypeORM: load all, upsert, delete, write back a run's outcome,
@@ -275,32 +280,60 @@ export class JobStore {
     return { jobs, last: rows.length > query.limit && lastJob ? { path: lastJob.path, body: lastJob.body } : null };
   }
 
-  /** Insert or replace the whole row. */
+  /**
+   * Insert or replace the whole row: one statement (TypeORM's Repository.upsert follows its INSERT
+   * with a SELECT of the defaulted columns, doubling the work of every PUT).
+   */
   async upsert(job: Job): Promise<void> {
-    await this.run('upsert', () =>
-      this.repository.upsert(toRow(job), { conflictPaths: ['path', 'body'], skipUpdateIfNoValuesChanged: false }),
-    );
+    await this.execute('upsert', this.upsertSql, columnValues(job));
   }
 
   async delete(path: string, body: string): Promise<void> {
-    await this.run('delete', () => this.repository.delete({ path, body }));
+    await this.execute('delete', `DELETE FROM \`${this.table}\` WHERE path = ? AND body = ?`, [path, body]);
   }
 
   /** Writes a run's outcome over an existing row; returns false (and writes nothing) if the row is gone. */
   async update(job: Job): Promise<boolean> {
-    const { path, body, ...changes } = toRow(job);
-    const result = await this.run('update', () => this.repository.update({ path, body }, changes));
-    return (result.affected ?? 0) > 0;
+    const [path, body, ...rest] = columnValues(job);
+    const affected = await this.execute('update', this.updateSql, [...rest, path, body]);
+    return affected > 0;
   }
 
   /** For an outcome overtaken by an API change: only the last_* columns, never the schedule. */
   async recordLastRun(job: Pick<Job, 'path' | 'body' | 'lastRun' | 'lastStatus' | 'lastError'>): Promise<void> {
-    await this.run('record_last_run', () =>
-      this.repository.update(
-        { path: job.path, body: job.body },
-        { lastRun: toDate(job.lastRun), lastStatus: job.lastStatus, lastError: errorColumn(job.lastError) },
-      ),
+    await this.execute(
+      'record_last_run',
+      `UPDATE \`${this.table}\` SET last_run = ?, last_status = ?, last_error = ? WHERE path = ? AND body = ?`,
+      [dbTime(job.lastRun), job.lastStatus, errorColumn(job.lastError), job.path, job.body],
     );
+  }
+
+  private get upsertSql(): string {
+    const columns = JOB_COLUMNS.map((column) => `\`${column}\``).join(', ');
+    const values = JOB_COLUMNS.map(() => '?').join(', ');
+    const changed = JOB_COLUMNS.filter((column) => column !== 'path' && column !== 'body' && column !== 'created_at');
+    const update =
+      this.dialect === 'mysql'
+        ? `ON DUPLICATE KEY UPDATE ${changed.map((c) => `\`${c}\` = VALUES(\`${c}\`)`).join(', ')}`
+        : `ON CONFLICT (path, body) DO UPDATE SET ${changed.map((c) => `\`${c}\` = excluded.\`${c}\``).join(', ')}`;
+    return `INSERT INTO \`${this.table}\` (${columns}) VALUES (${values}) ${update}`;
+  }
+
+  private get updateSql(): string {
+    const assignments = JOB_COLUMNS.slice(2).map((column) => `\`${column}\` = ?`).join(', ');
+    return `UPDATE \`${this.table}\` SET ${assignments} WHERE path = ? AND body = ?`;
+  }
+
+  /** Runs one statement; returns the rows it affected. */
+  private execute(name: StoreOperation, sql: string, parameters: unknown[]): Promise<number> {
+    return this.run(name, async () => {
+      const runner = this.dataSource.createQueryRunner();
+      try {
+        return (await runner.query(sql, parameters, true)).affected ?? 0;
+      } finally {
+        await runner.release();
+      }
+    });
   }
 
   /** A failing observer must not turn a committed statement into an error. */
