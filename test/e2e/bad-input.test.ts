@@ -3,8 +3,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { createTestDatabase, type TestDatabase } from '../helpers/databases.js';
-import { DalgaProcess, writeConfig } from '../helpers/dalga-process.js';
+import type { DalgaProcess } from '../helpers/dalga-process.js';
+import { startTestStack } from '../helpers/test-stack.js';
 
 const CASES: [method: string, path: string, status: number, error: RegExp, body?: string][] = [
   ['PUT', '/jobs/p/b', 400, /interval: a periodic job needs interval or cron/],
@@ -43,18 +43,15 @@ const CASES: [method: string, path: string, status: number, error: RegExp, body?
 ];
 
 describe('bad input', () => {
-  let db: TestDatabase;
+  let stack: Awaited<ReturnType<typeof startTestStack>>;
   let dalga: DalgaProcess;
 
   before(async () => {
-    db = createTestDatabase('sqlite');
-    dalga = await DalgaProcess.start(writeConfig(db, ''));
+    stack = await startTestStack('sqlite', (baseUrl) => `[endpoint]\nbaseurl = ${baseUrl}\n`);
+    dalga = stack.dalga;
   });
 
-  after(async () => {
-    await dalga?.stop();
-    await db?.drop();
-  });
+  after(() => stack?.teardown());
 
   for (const [method, path, status, error, body] of CASES) {
     test(`${method} ${path.slice(0, 80)}${body ? ` (form: ${body})` : ''} -> ${status}`, async () => {
