@@ -80,13 +80,8 @@ export class JobService {
   }
 
   /** Loads every row into memory and the wheel. Call once, before the API serves jobs. */
-  async load(onProgress?: (loaded: number) => void): Promise<number> {
-    let loaded = 0;
-    return this.store.loadAll((job) => {
-      const key = jobKey(job.path, job.body);
-      this.commit(key, job);
-      if (++loaded % 100_000 === 0) onProgress?.(loaded);
-    });
+  async load(): Promise<number> {
+    return this.store.loadAll((job) => this.commit(jobKey(job.path, job.body), job));
   }
 
   get(path: string, body: string): Job | undefined {

@@ -17,7 +17,7 @@ export class TableMissingError extends Error {
 export interface JobStoreOptions {
   /** A statement taking longer than this fails with StoreUnavailableError (the statement itself may still land). Default 10 s. */
   queryTimeoutMs?: number;
-  /** Rows per page when loading from SQLite (MySQL streams). Default 10,000. */
+  /** Rows per page when loading from SQLite (MySQL streams); small enough that timers run between pages. Default 5,000. */
   loadPageSize?: number;
   /** Told about every statement once it has ended (for metrics). */
   onStatement?: (timing: StatementTiming) => void;
@@ -145,7 +145,7 @@ export class JobStore {
   ) {
     this.repository = dataSource.getRepository<JobRow>(dataSource.entityMetadatas[0].target);
     this.queryTimeoutMs = options.queryTimeoutMs ?? 10_000;
-    this.loadPageSize = options.loadPageSize ?? 10_000;
+    this.loadPageSize = options.loadPageSize ?? 5_000;
     this.onStatement = options.onStatement;
   }
 
@@ -252,6 +252,8 @@ export class JobStore {
     for (;;) {
       const page = await this.page({ after, limit: this.loadPageSize });
       for (const job of page.jobs) onJob(job);
+      // better-sqlite3 answers synchronously: give timers and requests (/status, progress) a turn.
+      await new Promise((resolve) => setImmediate(resolve));
       count += page.jobs.length;
       if (page.last === null) return count;
       after = page.last;

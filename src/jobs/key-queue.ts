@@ -19,9 +19,4 @@ export class KeyQueue {
     });
     return result;
   }
-
-  /** Keys with an operation queued or running. */
-  get busyKeys(): number {
-    return this.tails.size;
-  }
 }
