@@ -4,9 +4,11 @@ import type Router from '@koa/router';
 import { hostname } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import { systemClock, type Clock } from './clock.js';
+import { FileLock } from './cluster/file-lock.js';
+import type { Lease } from './cluster/lease.js';
+import { Leadership, type RoleChange } from './cluster/leadership.js';
+import { createLeaseTable, MysqlLease } from './cluster/mysql-lease.js';
 import type { Config } from './config/config.js';
-import { CallbackClient } from './dispatch/callback.js';
-import { Dispatcher } from './dispatch/dispatcher.js';
 import { lagSeconds } from './dispatch/lag.js';
 import { createHttpApp } from './http/http-app.js';
 import { debugPageRoutes } from './http/routes/debug-page.js';
@@ -16,16 +18,13 @@ import { jobsRoutes } from './http/routes/jobs.js';
 import { metricsRoutes } from './http/routes/metrics.js';
 import { openApiRoutes } from './http/routes/openapi.js';
 import { statusRoutes } from './http/routes/status.js';
-import { acquireInstanceLock, type InstanceLock } from './jobs/instance-lock.js';
-import { splitJobKey } from './jobs/job-key.js';
-import { JobService } from './jobs/job-service.js';
+import { NotActiveError } from './jobs/job-service.js';
 import { describe, JobStore, TableMissingError } from './jobs/job-store.js';
-import type { LoadProgress } from './load-progress.js';
+import type { LoadProgress, ServerState } from './load-progress.js';
 import type { Logger } from './log/logger.js';
 import { Metrics } from './metrics/metrics.js';
+import { Scheduler } from './scheduler.js';
 import { packageVersion } from './version.js';
-import { TimingWheel } from './wheel/timing-wheel.js';
-import { WheelTimer } from './wheel/wheel-timer.js';
 
 export interface DalgaOptions {
   config: Config;
@@ -40,24 +39,28 @@ export interface DalgaOptions {
 const PROGRESS_EVERY_MS = 1_500;
 /** How often the loading ticker looks at the count (for /status and the progress line). */
 const PROGRESS_TICK_MS = 250;
+/** The MySQL lease's length: a standby takes over at most this long (plus a poll) after the active server dies. */
+const LEASE_MS = 2_500;
 
 /**
  * The composition root: builds every part, starts them in order and stops them in reverse.
  *
- * start: database -> table check -> instance lock -> HTTP (job routes answer 503 while loading)
- *        -> load every row into the wheel -> arm the wheel's timer -> ready.
- * stop:  stop accepting requests -> disarm the timer -> wait for callbacks in flight and their
- *        write-backs (bounded by the endpoint timeout) -> release the lock -> close the database.
+ * start: database -> table check -> HTTP -> the table's lease: held -> load every row into a
+ *        fresh Scheduler -> fire (ready); held by another server -> standby until it can be taken.
+ * The lease decides who fires (see Leadership): on 'suspended' the Scheduler stops firing and
+ * writing, on 'resumed' it goes on, on 'lost' it is abandoned, on 'promoted' a new one loads.
+ * stop:  stop accepting requests -> drain callbacks in flight and their write-backs (bounded by
+ *        the endpoint timeout) -> release the lease -> close the database.
  */
 export class Dalga {
   readonly instanceId: string;
-  private readonly loading: LoadProgress = { state: 'loading', loaded: 0, expected: null };
   private server: http.Server | null = null;
-  private lock: InstanceLock | null = null;
-  private readonly timer: WheelTimer<string>;
-  private readonly dispatcher: Dispatcher;
-  private readonly callbacks: CallbackClient;
-  private readonly service: JobService;
+  private scheduler: Scheduler | null = null;
+  private started = false;
+  private stopping = false;
+  private readonly leadership: Leadership;
+  private readonly lease: Lease;
+  private readonly progress: LoadProgress;
 
   private constructor(
     private readonly options: DalgaOptions,
@@ -67,50 +70,35 @@ export class Dalga {
   ) {
     const { config, log } = options;
     this.instanceId = options.instanceId ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
-    const wheel = new TimingWheel<string>(clock.now());
-    this.timer = new WheelTimer(wheel, clock, (keys) => this.dispatcher.enqueue(keys));
-    this.callbacks = new CallbackClient({
-      baseUrl: config.endpoint.baseUrl,
-      timeoutMs: config.endpoint.timeoutMs,
-      instanceId: this.instanceId,
-      maxSockets: config.jobs.maxRunning,
-      secret: config.endpoint.secret,
-      now: () => clock.now(),
-    });
-    this.service = new JobService({
-      store,
-      timer: this.timer,
+    this.lease =
+      config.database.kind === 'mysql'
+        ? new MysqlLease(config.database, { instanceId: this.instanceId, leaseMs: LEASE_MS })
+        : new FileLock(`${config.database.file}.lock`, this.instanceId);
+    this.leadership = new Leadership({
+      lease: this.lease,
       clock,
-      policy: { ...config.jobs, random: Math.random },
-      onWriteBackError: (key, error) =>
-        log.warn({ job: splitJobKey(key), err: (error as Error).message }, 'writing a run outcome failed; will retry'),
+      leaseMs: LEASE_MS,
+      onChange: (change) => this.onRoleChange(change),
+      onError: (error) => log.debug({ err: (error as Error).message }, 'lease statement failed'),
     });
-    this.dispatcher = new Dispatcher({
-      runs: this.service,
-      callbacks: this.callbacks,
-      clock,
-      maxRunning: config.jobs.maxRunning,
-      dueOf: (key) => this.service.getByKey(key)?.nextRun,
-      onRun: (ticket, result) => {
-        metrics.observeCallback(result);
-        log.debug(
-          { job: { path: ticket.job.path, body: ticket.job.body }, attempt: ticket.attempt, status: result.status, error: result.error, ms: result.finishedAt - result.startedAt },
-          'callback',
-        );
+    const dalga = this;
+    this.progress = {
+      get state(): ServerState {
+        return dalga.state;
       },
-      // JobService writes each outcome with its own statement: a batch of one.
-      onWrittenBack: () => metrics.observeWriteBack(1),
-    });
+      loaded: 0,
+      expected: null,
+    };
     metrics.readFrom({
-      jobs: () => this.service.counts(),
-      wheelLevels: () => this.timer.wheel.stats().levels,
-      dispatch: () => this.dispatcher.stats(),
-      lagSeconds: () => lagSeconds(this.dispatcher.stats().oldestWaitingDue, clock.now()),
-      loaded: () => this.loading.state === 'ready',
+      jobs: () => this.scheduler?.service.counts() ?? { total: 0, disabled: 0, writeBacksPending: 0 },
+      wheelLevels: () => this.scheduler?.timer.wheel.stats().levels ?? [],
+      dispatch: () => this.scheduler?.dispatcher.stats() ?? { running: 0, waiting: 0 },
+      lagSeconds: () => lagSeconds(this.scheduler?.dispatcher.stats().oldestWaitingDue ?? null, clock.now()),
+      loaded: () => this.state === 'ready',
     });
   }
 
-  /** Opens the database, takes the table's lock, listens, loads every job, and starts firing. */
+  /** Opens the database, listens, and becomes the active server or a standby. */
   static async start(options: DalgaOptions): Promise<Dalga> {
     const { config, log } = options;
     const clock = options.clock ?? systemClock;
@@ -130,11 +118,17 @@ export class Dalga {
         throw new TableMissingError(
           `table ${config.database.db}.${config.database.table} does not exist: create it with "dalga -config <file> -create-table"`,
         );
+      } else {
+        await createLeaseTable(store); // a table created by an older Dalga has none yet
       }
       dalga = new Dalga(options, store, clock, metrics);
-      dalga.lock = await acquireInstanceLock(store);
       await dalga.listen();
-      await dalga.load();
+      await dalga.leadership.start();
+      if (dalga.leadership.role === 'standby') {
+        log.info({ instance: dalga.instanceId }, 'standby: another Dalga server is active on this table; taking over if it stops');
+      }
+      await dalga.loading;
+      dalga.started = true;
       return dalga;
     } catch (error) {
       if (dalga) await dalga.stop();
@@ -150,29 +144,83 @@ export class Dalga {
     return this.server?.address() as AddressInfo;
   }
 
+  get state(): ServerState {
+    if (this.stopping) return 'stopping';
+    const role = this.leadership.role;
+    if (role !== 'active') return role;
+    return this.scheduler?.loaded ? 'ready' : 'loading';
+  }
+
+  /** The current term's load, until it has finished (start() waits for it). */
+  private loading: Promise<void> = Promise.resolve();
+
+  private onRoleChange(change: RoleChange): void {
+    const { log } = this.options;
+    if (change === 'promoted') {
+      const scheduler = new Scheduler({
+        ...this.options,
+        clock: this.clock,
+        store: this.store,
+        metrics: this.metrics,
+        instanceId: this.instanceId,
+        isActive: () => this.leadership.valid(),
+        onWriteBackFailed: (error) => {
+          if (!(error instanceof NotActiveError)) this.leadership.distrust();
+        },
+      });
+      this.scheduler = scheduler;
+      log.info({ instance: this.instanceId }, 'active: took the lease on the jobs table; loading');
+      const loading = this.load(scheduler);
+      this.loading = loading;
+      loading.catch((error: unknown) => {
+        // At start, start() reports the failure; later, a standby that could not load gives the
+        // lease back and tries again.
+        if (!this.started || this.stopping || this.scheduler !== scheduler) return;
+        log.error({ err: (error as Error).message }, 'loading jobs failed; giving the lease up to try again');
+        void this.leadership.resign();
+      });
+    } else if (change === 'suspended') {
+      log.warn('suspended: cannot renew the lease on the jobs table; firing and writing nothing until it is renewed');
+      this.scheduler?.suspend();
+    } else if (change === 'resumed') {
+      log.info('resumed: lease renewed; nobody else was active meanwhile');
+      this.scheduler?.resume();
+    } else {
+      log.warn('standby: another Dalga server took over the jobs table; dropping the jobs held in memory');
+      this.scheduler?.abandon();
+      this.scheduler = null;
+    }
+  }
+
   private async listen(): Promise<void> {
     const { config, log } = this.options;
     const version = packageVersion();
+    const dalga = this;
+    const scheduler = (): Scheduler => {
+      if (!this.scheduler) throw new Error('no jobs in memory'); // routes check the state first
+      return this.scheduler;
+    };
     const addRoutes = (router: Router) => {
       jobsRoutes(router, {
-        service: this.service,
+        get service() {
+          return scheduler().service;
+        },
         store: this.store,
-        unavailable: () =>
-          this.loading.state === 'ready' ? null : `server is ${this.loading.state}: ${this.loading.loaded} jobs loaded so far`,
+        progress: this.progress,
       });
       statusRoutes(router, {
-        service: this.service,
-        dispatcher: this.dispatcher,
+        scheduler: () => dalga.scheduler,
+        activeInstance: () => (this.leadership.role === 'standby' ? this.lease.holder() : Promise.resolve(this.instanceId)),
         clock: this.clock,
         instanceId: this.instanceId,
         version,
         database: config.database.kind,
         startedAt: this.clock.now(),
-        loading: this.loading,
+        progress: this.progress,
       });
-      healthRoutes(router, { loading: this.loading, pingDatabase: () => this.store.ping() });
+      healthRoutes(router, { progress: this.progress, pingDatabase: () => this.store.ping() });
       if (config.listen.debug) {
-        debugRoutes(router, { timer: this.timer, dispatcher: this.dispatcher, service: this.service, clock: this.clock });
+        debugRoutes(router, { scheduler: () => (dalga.state === 'ready' ? dalga.scheduler : null), progress: this.progress, clock: this.clock });
         debugPageRoutes(router);
       }
       metricsRoutes(router, { metrics: this.metrics });
@@ -194,55 +242,57 @@ export class Dalga {
     log.info({ address: `http://${config.listen.host}:${this.address.port}`, instance: this.instanceId }, 'listening');
   }
 
-  private async load(): Promise<void> {
+  private async load(scheduler: Scheduler): Promise<void> {
     const { log } = this.options;
     const started = this.clock.now();
-    this.loading.expected = await this.store.count();
+    this.progress.loaded = 0;
+    this.progress.expected = await this.store.count();
     let lastReport = started;
     // Jobs in memory = rows loaded so far: nothing else adds jobs before the state is 'ready'.
-    const progress = () => {
-      const loaded = this.service.counts().total;
-      this.loading.loaded = loaded;
+    const report = () => {
+      const loaded = scheduler.service.counts().total;
+      this.progress.loaded = loaded;
       const now = this.clock.now();
       if (now - lastReport < PROGRESS_EVERY_MS) return;
       lastReport = now;
-      const expected = this.loading.expected;
+      const expected = this.progress.expected;
       const percent = expected ? Math.min(100, Math.round((loaded / expected) * 1000) / 10) : null;
       const rate = Math.round(loaded / Math.max(0.001, (now - started) / 1000));
       log.info({ loaded, expected, percent, rate }, 'loading jobs');
     };
     let ticker: unknown;
     const tick = () => {
-      progress();
+      report();
       ticker = this.clock.setTimeout(tick, PROGRESS_TICK_MS);
     };
     ticker = this.clock.setTimeout(tick, PROGRESS_TICK_MS);
     try {
-      await this.service.load();
+      await scheduler.load();
     } finally {
       this.clock.clearTimeout(ticker);
     }
-    this.loading.loaded = this.service.counts().total;
-    this.loading.state = 'ready';
-    this.timer.start();
-    log.info({ jobs: this.loading.loaded, ms: this.clock.now() - started, database: describe(this.options.config.database) }, 'ready');
+    if (this.scheduler !== scheduler) return; // another server took over meanwhile
+    this.progress.loaded = scheduler.service.counts().total;
+    log.info({ jobs: this.progress.loaded, ms: this.clock.now() - started, database: describe(this.options.config.database) }, 'ready');
   }
 
   /** Graceful stop; safe to call more than once. */
   async stop(): Promise<void> {
     const { config, log } = this.options;
-    if (this.loading.state === 'stopping') return;
-    this.loading.state = 'stopping';
+    if (this.stopping) return;
+    this.stopping = true;
     const server = this.server;
     const closed = server ? new Promise((resolve) => server.close(resolve)) : Promise.resolve();
     server?.closeIdleConnections();
-    this.timer.stop();
-    const drained = await this.dispatcher.drain(config.endpoint.timeoutMs + 2_000);
-    if (!drained) log.warn('callbacks still in flight at shutdown; they will run again after restart');
+    const scheduler = this.scheduler;
+    if (scheduler) {
+      const drained = await scheduler.drain(config.endpoint.timeoutMs + 2_000);
+      if (!drained) log.warn('callbacks still in flight at shutdown; they will run again after restart');
+    }
     server?.closeAllConnections();
     await closed;
-    this.callbacks.close();
-    await this.lock?.release().catch(() => {});
+    // After the drain: outcomes are written before a standby may load the table.
+    await this.leadership.stop().catch(() => {});
     await this.store.close();
     this.metrics.close();
     log.info('stopped');

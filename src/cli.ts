@@ -3,7 +3,8 @@ import { parseArgs } from 'node:util';
 import { Dalga } from './app.js';
 import { ConfigError } from './config/config.js';
 import { loadConfig } from './config/load-config.js';
-import { InstanceLockError } from './jobs/instance-lock.js';
+import { InstanceLockError } from './cluster/lease.js';
+import { createLeaseTable } from './cluster/mysql-lease.js';
 import { describe, JobStore, StoreUnavailableError, TableMissingError } from './jobs/job-store.js';
 import { createLogger } from './log/logger.js';
 import { packageVersion } from './version.js';
@@ -66,6 +67,7 @@ async function main(): Promise<void> {
     const store = await JobStore.open(config.database);
     try {
       const created = await store.createTable();
+      await createLeaseTable(store);
       process.stdout.write(`${created ? 'created' : 'already exists:'} ${describe(config.database)}\n`);
     } finally {
       await store.close();

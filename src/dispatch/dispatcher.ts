@@ -19,6 +19,8 @@ export interface DispatcherOptions {
   clock: Clock;
   /** At most this many callbacks in flight. */
   maxRunning: number;
+  /** Whether callbacks may start now (this server holds the table's lease). Default: always. */
+  mayStart?: () => boolean;
   /** When a key became due (for lag); the hand-over time is used when unknown. */
   dueOf?: (key: string) => number | null | undefined;
   onRun?: (ticket: RunTicket, result: RunResult) => void;
@@ -66,6 +68,11 @@ export class Dispatcher {
     return { running: this.inFlight.size, waiting: this.waiting.size, oldestWaitingDue: first.done ? null : first.value };
   }
 
+  /** Starts the waiting callbacks that mayStart() held back. */
+  resume(): void {
+    this.pump();
+  }
+
   /** Stops starting callbacks and waits (at most timeoutMs) for those in flight and their write-backs. */
   async drain(timeoutMs: number): Promise<boolean> {
     this.stopped = true;
@@ -82,7 +89,8 @@ export class Dispatcher {
   }
 
   private pump(): void {
-    while (!this.stopped && this.inFlight.size < this.options.maxRunning && this.waiting.size > 0) {
+    const mayStart = this.options.mayStart ?? (() => true);
+    while (!this.stopped && this.inFlight.size < this.options.maxRunning && this.waiting.size > 0 && mayStart()) {
       const key = this.waiting.keys().next().value as string;
       this.waiting.delete(key);
       const ticket = this.options.runs.startRun(key);

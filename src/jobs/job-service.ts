@@ -1,9 +1,9 @@
 import type { Clock } from '../clock.js';
 import type { WheelTimer } from '../wheel/wheel-timer.js';
 import { firstRunOf, type JobSpec } from './job-spec.js';
-import { jobKey } from './job-key.js';
+import { jobKey, splitJobKey } from './job-key.js';
 import { servedSlot, type Job } from './job.js';
-import type { JobStore } from './job-store.js';
+import { StoreTimeoutError, StoreUnavailableError, type JobStore } from './job-store.js';
 import { KeyQueue } from './key-queue.js';
 import { applyOutcome, type OutcomePolicy, type RunResult } from './run-outcome.js';
 
@@ -16,6 +16,12 @@ import { applyOutcome, type OutcomePolicy, type RunResult } from './run-outcome.
  *   commit. A failed commit throws and leaves memory untouched.
  * - A key is in exactly one place: the wheel (enabled, waiting), running (a callback in flight or
  *   its outcome not yet written), or neither (disabled). Never two callbacks for one key.
+ * - Nothing is written unless mayWrite() (this server holds the table's lease), and a write is
+ *   acknowledged only if mayWrite() still holds after its commit: a server that lost the lease
+ *   must not answer 201 for a row that the new active server may have loaded without it.
+ * - A write that timed out may still land later: its key becomes uncertain. An uncertain key does
+ *   not fire, and before anything else happens to it (and in the background) its row is read
+ *   back and memory follows the database.
  * - Every API change bumps the key's version. A run's outcome carries the version it started
  *   with; if the version moved, the outcome writes last_* only: it never overwrites the new
  *   schedule and never brings back a deleted job.
@@ -45,6 +51,11 @@ export class JobConflictError extends Error {
   override name = 'JobConflictError';
 }
 
+/** This server may not write now (it is not the active server, or cannot confirm it still is). */
+export class NotActiveError extends StoreUnavailableError {
+  override name = 'NotActiveError';
+}
+
 export interface JobServiceOptions {
   store: JobStore;
   timer: WheelTimer<string>;
@@ -53,6 +64,8 @@ export interface JobServiceOptions {
   /** Delay before retrying an outcome write-back that failed (database down). Default 1 s, doubling to 30 s. */
   writeBackRetryMs?: number;
   onWriteBackError?: (key: string, error: unknown) => void;
+  /** Whether this server may write to the table now (it holds the lease). Default: always. */
+  mayWrite?: () => boolean;
 }
 
 export class JobService {
@@ -64,9 +77,15 @@ export class JobService {
   private readonly policy: OutcomePolicy;
   private readonly writeBackRetryMs: number;
   private readonly onWriteBackError: (key: string, error: unknown) => void;
+  private readonly mayWrite: () => boolean;
+  /** Set when another server took over: outcomes still pending are dropped (it runs those slots). */
+  private abandoned = false;
   private versions = 0;
   private pendingWriteBacks = 0;
   private disabledCount = 0;
+  /** Keys whose last API write timed out: the database may or may not have it. */
+  private readonly uncertain = new Set<string>();
+  private reconciling: unknown = null;
   /** Keys whose callback is in flight or whose outcome is not yet written; outlives a DELETE. */
   private readonly running = new Set<string>();
 
@@ -77,6 +96,15 @@ export class JobService {
     this.policy = options.policy;
     this.writeBackRetryMs = options.writeBackRetryMs ?? 1_000;
     this.onWriteBackError = options.onWriteBackError ?? (() => {});
+    this.mayWrite = options.mayWrite ?? (() => true);
+  }
+
+  /**
+   * Another server took over the table: stop writing. Outcomes not yet written are dropped; the
+   * new active server loaded those jobs as they were and runs their slots again.
+   */
+  abandon(): void {
+    this.abandoned = true;
   }
 
   /** Loads every row into memory and the wheel. Call once, before the API serves jobs. */
@@ -105,6 +133,7 @@ export class JobService {
   schedule(path: string, body: string, spec: JobSpec): Promise<Job> {
     const key = jobKey(path, body);
     return this.queue.run(key, async () => {
+      await this.settle(key);
       const now = this.clock.now();
       const previous = this.states.get(key)?.job;
       const first = firstRunOf(spec, now);
@@ -126,8 +155,10 @@ export class JobService {
         createdAt: previous?.createdAt ?? now,
         updatedAt: now,
       };
-      await this.store.upsert(job);
+      this.assertMayWrite();
+      await this.written(key, this.store.upsert(job));
       this.commit(key, job);
+      this.assertMayWrite();
       return job;
     });
   }
@@ -136,22 +167,36 @@ export class JobService {
   remove(path: string, body: string): Promise<void> {
     const key = jobKey(path, body);
     return this.queue.run(key, async () => {
-      await this.store.delete(path, body);
+      await this.settle(key);
+      this.assertMayWrite();
+      await this.written(key, this.store.delete(path, body));
       this.forget(key);
+      this.assertMayWrite();
     });
   }
 
-  /** POST: run now, as an extra run; afterwards the job goes back to the slot it was waiting for. */
+  /**
+   * POST: run now, as an extra run; afterwards the job goes back to the slot it was waiting for.
+   * If it is waiting to retry a failed run, that retry happens now instead.
+   */
   trigger(path: string, body: string): Promise<Job> {
     const key = jobKey(path, body);
     return this.queue.run(key, async () => {
+      await this.settle(key);
       const state = this.existing(key);
       if (this.running.has(key)) throw new JobConflictError('job is running now; trigger it again when it has finished');
       if (state.job.nextRun === null) throw new JobConflictError('job is disabled; enable it before triggering');
       const now = this.clock.now();
-      const job: Job = { ...state.job, triggeredAt: now, nextRun: now, attempts: 0, failingSince: null, updatedAt: now };
-      await this.store.upsert(job);
+      // A job waiting to retry a failed run gets that retry now (same Dalga-Sched, next attempt):
+      // an extra run instead would restart the slot's attempts and deliver it twice.
+      const job: Job =
+        state.job.attempts > 0
+          ? { ...state.job, nextRun: now, updatedAt: now }
+          : { ...state.job, triggeredAt: now, nextRun: now, attempts: 0, failingSince: null, updatedAt: now };
+      this.assertMayWrite();
+      await this.written(key, this.store.upsert(job));
       this.commit(key, job);
+      this.assertMayWrite();
       return job;
     });
   }
@@ -163,14 +208,17 @@ export class JobService {
   setEnabled(path: string, body: string, enabled: boolean): Promise<Job> {
     const key = jobKey(path, body);
     return this.queue.run(key, async () => {
+      await this.settle(key);
       const state = this.existing(key);
       if ((state.job.nextRun !== null) === enabled) return state.job;
       const now = this.clock.now();
       const job: Job = enabled
         ? { ...state.job, nextRun: Math.max(state.job.nextSched, now), triggeredAt: null, attempts: 0, failingSince: null, updatedAt: now }
         : { ...state.job, nextRun: null, triggeredAt: null, updatedAt: now };
-      await this.store.upsert(job);
+      this.assertMayWrite();
+      await this.written(key, this.store.upsert(job));
       this.commit(key, job);
+      this.assertMayWrite();
       return job;
     });
   }
@@ -181,7 +229,7 @@ export class JobService {
    */
   startRun(key: string): RunTicket | null {
     const state = this.states.get(key);
-    if (!state || this.running.has(key) || state.job.nextRun === null || state.job.nextRun > this.clock.now()) return null;
+    if (!state || this.running.has(key) || this.uncertain.has(key) || state.job.nextRun === null || state.job.nextRun > this.clock.now()) return null;
     this.timer.cancel(key);
     this.running.add(key);
     return { key, job: state.job, version: state.version, sched: servedSlot(state.job), attempt: state.job.attempts + 1 };
@@ -197,8 +245,12 @@ export class JobService {
     this.pendingWriteBacks++;
     try {
       for (;;) {
+        if (this.abandoned) return;
         try {
-          await this.queue.run(ticket.key, () => this.writeBack(ticket, result));
+          await this.queue.run(ticket.key, () => {
+            this.assertMayWrite();
+            return this.writeBack(ticket, result);
+          });
           return;
         } catch (error) {
           this.onWriteBackError(ticket.key, error);
@@ -251,6 +303,46 @@ export class JobService {
   private setJob(state: JobState, job: Job): void {
     this.disabledCount += Number(job.nextRun === null) - Number(state.job.nextRun === null);
     state.job = job;
+  }
+
+  /** Awaits an API write; one that timed out leaves its key uncertain. */
+  private async written(key: string, write: Promise<unknown>): Promise<void> {
+    try {
+      await write;
+    } catch (error) {
+      if (error instanceof StoreTimeoutError) {
+        this.uncertain.add(key);
+        this.reconcileSoon();
+      }
+      throw error;
+    }
+  }
+
+  /** Makes memory follow the database for an uncertain key (in its KeyQueue slot). Throws while the database cannot say. */
+  private async settle(key: string): Promise<void> {
+    if (!this.uncertain.has(key)) return;
+    const { path, body } = splitJobKey(key);
+    const row = await this.store.get(path, body);
+    this.uncertain.delete(key);
+    if (row === null) this.forget(key);
+    else this.commit(key, row);
+  }
+
+  /** Settles every uncertain key, once a second until the database answers. */
+  private reconcileSoon(): void {
+    if (this.reconciling !== null) return;
+    this.reconciling = this.clock.setTimeout(() => {
+      void Promise.all([...this.uncertain].map((key) => this.queue.run(key, () => this.settle(key)).catch(() => {}))).then(() => {
+        this.reconciling = null;
+        if (this.uncertain.size > 0 && !this.abandoned) this.reconcileSoon();
+      });
+    }, 1_000);
+  }
+
+  private assertMayWrite(): void {
+    if (this.abandoned || !this.mayWrite()) {
+      throw new NotActiveError('this server is not the active one (standby, or cannot reach the database to renew its lease)');
+    }
   }
 
   private existing(key: string): JobState {

@@ -10,6 +10,14 @@ export class StoreUnavailableError extends Error {
   override name = 'StoreUnavailableError';
 }
 
+/**
+ * A statement that did not answer in time. Unlike other failures, it may still have been applied
+ * (it can be on its way, or executing): the caller cannot assume nothing changed.
+ */
+export class StoreTimeoutError extends StoreUnavailableError {
+  override name = 'StoreTimeoutError';
+}
+
 export class TableMissingError extends Error {
   override name = 'TableMissingError';
 }
@@ -31,6 +39,7 @@ export type StoreOperation =
   | 'ping'
   | 'count'
   | 'page'
+  | 'get'
   | 'upsert'
   | 'delete'
   | 'update'
@@ -282,6 +291,13 @@ export class JobStore {
     return { jobs, last: rows.length > query.limit && lastJob ? { path: lastJob.path, body: lastJob.body } : null };
   }
 
+  /** One job's row as the database has it now, or null. */
+  async get(path: string, body: string): Promise<Job | null> {
+    const sql = `SELECT ${SELECT_COLUMNS} FROM \`${this.table}\` WHERE path = ? AND body = ?`;
+    const rows = (await this.run('get', () => this.dataSource.query(sql, [path, body]))) as Record<string, unknown>[];
+    return rows.length > 0 ? fromRawRow(rows[0]) : null;
+  }
+
   /**
    * Insert or replace the whole row: one statement (TypeORM's Repository.upsert follows its INSERT
    * with a SELECT of the defaulted columns, doubling the work of every PUT).
@@ -353,7 +369,7 @@ export class JobStore {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
-        () => reject(new StoreUnavailableError(`database did not answer within ${this.queryTimeoutMs} ms`)),
+        () => reject(new StoreTimeoutError(`database did not answer within ${this.queryTimeoutMs} ms`)),
         this.queryTimeoutMs,
       );
     });

@@ -98,22 +98,5 @@ describe('command line', () => {
         await db.drop();
       }
     });
-
-    test('a second server on the same table refuses to start; it may start once the first is gone', async () => {
-      const db = createTestDatabase('mysql');
-      const config = writeConfig(db, '');
-      assert.equal((await runCli(['-config', config, '-create-table'])).code, 0);
-      const first = await DalgaProcess.start(config);
-      try {
-        const second = await runCli(['-config', config]);
-        assert.equal(second.code, 1);
-        assert.match(second.stderr, /another Dalga server is already active on table test\./);
-      } finally {
-        await first.kill();
-      }
-      const third = await DalgaProcess.start(config);
-      await third.stop();
-      await db.drop();
-    });
   });
 });

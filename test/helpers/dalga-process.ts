@@ -63,6 +63,8 @@ export class DalgaProcess {
       cwd?: string;
       /** Headers for the /readyz probe (a server with an API token needs them). */
       readyHeaders?: Record<string, string>;
+      /** Default true: wait for /readyz 200. False: resolve once it listens (a standby never gets ready). */
+      waitReady?: boolean;
     } = {}): Promise<DalgaProcess> {
     const child = spawn(process.execPath, ['--import', TSX, CLI, '-config', configFile, '-debug'], {
       cwd: options.cwd ?? ROOT,
@@ -91,7 +93,7 @@ export class DalgaProcess {
     dalga.output = output;
     child.stdout!.on('data', (chunk: Buffer) => (dalga.output += chunk.toString()));
     child.stderr!.on('data', (chunk: Buffer) => (dalga.output += chunk.toString()));
-    await dalga.waitReady(options.timeoutMs ?? 20_000, options.readyHeaders);
+    if (options.waitReady ?? true) await dalga.waitReady(options.timeoutMs ?? 20_000, options.readyHeaders);
     return dalga;
   }
 

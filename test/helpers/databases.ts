@@ -90,7 +90,7 @@ export function createTestDatabase(kind: DatabaseKind): TestDatabase {
     dir,
     ini: `[mysql]\nhost = ${MYSQL.host}\nport = ${MYSQL.port}\ndb = ${MYSQL.database}\ntable = ${table}\nuser = ${MYSQL.user}\npassword =\n`,
     async drop() {
-      await mysqlQuery(`DROP TABLE IF EXISTS \`${table}\``);
+      await mysqlQuery(`DROP TABLE IF EXISTS \`${table}\`, \`${table}_lease\``);
       rmSync(dir, { recursive: true, force: true });
     },
   };

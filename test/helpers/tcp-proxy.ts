@@ -9,13 +9,17 @@ import net from 'node:net';
  *             queued and flows on resume().
  * - cut():    every open connection is reset and new ones are dropped right after accept (the
  *             database went away: clients fail fast).
- * - resume(): back to forwarding; new connections reach the service again.
+ * - delay(ms): a slow network or database: every chunk, in either direction, is delivered ms later
+ *             than it arrived, in order (so a round trip costs 2 x ms). delay(0) stops adding latency;
+ *             chunks already held still arrive at their time.
+ * - resume(): back to forwarding without added latency; new connections reach the service again.
  */
 export class TcpProxy {
   private readonly server: net.Server;
   private readonly sockets = new Set<net.Socket>();
   private paused = false;
   private cutOff = false;
+  private latencyMs = 0;
   /** Connections accepted so far (including dropped ones). */
   accepted = 0;
   /** Bytes forwarded from the service to the clients. */
@@ -57,9 +61,14 @@ export class TcpProxy {
     this.sockets.clear();
   }
 
+  delay(ms: number): void {
+    this.latencyMs = ms;
+  }
+
   resume(): void {
     this.paused = false;
     this.cutOff = false;
+    this.latencyMs = 0;
     for (const socket of this.sockets) socket.resume();
   }
 
@@ -87,8 +96,14 @@ export class TcpProxy {
   }
 
   private forward(from: net.Socket, to: net.Socket, down: boolean): void {
+    const delayed = new DelayLine(to);
     from.on('data', (chunk: Buffer) => {
       if (down) this.bytesDown += chunk.length;
+      if (this.latencyMs > 0 || delayed.holding) {
+        // Held chunks keep their order; backpressure is not worth it for the few bytes tests send here.
+        delayed.push(chunk, Date.now() + this.latencyMs);
+        return;
+      }
       if (!to.write(chunk)) {
         from.pause();
         to.once('drain', () => {
@@ -96,8 +111,51 @@ export class TcpProxy {
         });
       }
     });
-    from.on('end', () => to.end());
+    from.on('end', () => (delayed.holding ? delayed.push(null, 0) : to.end()));
     from.on('error', () => to.destroy());
-    from.on('close', () => to.destroy());
+    from.on('close', () => {
+      // A half-closed peer still gets what was held for it; a reset or a cut drops it.
+      if (!delayed.holding || from.errored) to.destroy();
+    });
+  }
+}
+
+/** Chunks on their way to one socket, each delivered at its time and never before an earlier one. */
+class DelayLine {
+  private readonly queue: { chunk: Buffer | null; at: number }[] = [];
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(private readonly to: net.Socket) {}
+
+  get holding(): boolean {
+    return this.queue.length > 0;
+  }
+
+  /** `null` is the end of the stream: it follows the data before it. */
+  push(chunk: Buffer | null, at: number): void {
+    const last = this.queue.at(-1);
+    this.queue.push({ chunk, at: Math.max(at, last?.at ?? 0) });
+    this.arm();
+  }
+
+  private arm(): void {
+    if (this.timer !== null || this.queue.length === 0) return;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.flush();
+    }, Math.max(0, this.queue[0].at - Date.now()));
+  }
+
+  private flush(): void {
+    while (this.queue.length > 0 && this.queue[0].at <= Date.now()) {
+      const { chunk } = this.queue.shift() as { chunk: Buffer | null };
+      if (this.to.destroyed) {
+        this.queue.length = 0;
+        return;
+      }
+      if (chunk === null) this.to.end();
+      else this.to.write(chunk);
+    }
+    this.arm();
   }
 }

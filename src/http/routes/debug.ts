@@ -4,15 +4,16 @@ import type { Dispatcher } from '../../dispatch/dispatcher.js';
 import { splitJobKey } from '../../jobs/job-key.js';
 import { formatTime } from '../../jobs/job.js';
 import type { JobService } from '../../jobs/job-service.js';
+import { unavailableReason, type LoadProgress } from '../../load-progress.js';
 import type { WheelEntry } from '../../wheel/timing-wheel.js';
 import type { WheelTimer } from '../../wheel/wheel-timer.js';
 import { HttpError } from '../http-error.js';
 import { requestParams } from '../request-params.js';
 
 export interface DebugDeps {
-  timer: WheelTimer<string>;
-  dispatcher: Dispatcher;
-  service: JobService;
+  /** The loaded wheel, or null when there is none to show (standby, loading, suspended). */
+  scheduler: () => { timer: WheelTimer<string>; dispatcher: Dispatcher; service: JobService } | null;
+  progress: LoadProgress;
   clock: Clock;
 }
 
@@ -34,7 +35,9 @@ function entryJson(entry: WheelEntry<string>) {
  */
 export function debugRoutes(router: Router, deps: DebugDeps): void {
   router.get('/debug/wheel', (ctx) => {
-    const wheel = deps.timer.wheel;
+    const scheduler = deps.scheduler();
+    if (!scheduler) throw new HttpError(503, unavailableReason(deps.progress) ?? 'no wheel loaded');
+    const wheel = scheduler.timer.wheel;
     const params = requestParams(ctx, ['next', 'level', 'slot'] as const);
     const next = wholeNumber('next', params.next, MAX_LISTED) ?? 10;
     const level = wholeNumber('level', params.level, wheel.levels - 1);
@@ -42,9 +45,9 @@ export function debugRoutes(router: Router, deps: DebugDeps): void {
     if ((level === undefined) !== (slot === undefined)) throw new HttpError(400, 'level and slot go together');
 
     const stats = wheel.stats();
-    const dispatch = deps.dispatcher.stats();
-    const counts = deps.service.counts();
-    const armedAt = deps.timer.armedAt;
+    const dispatch = scheduler.dispatcher.stats();
+    const counts = scheduler.service.counts();
+    const armedAt = scheduler.timer.armedAt;
     const body: Record<string, unknown> = {
       now: formatTime(deps.clock.now()),
       cursor: formatTime(stats.now),

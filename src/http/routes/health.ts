@@ -1,22 +1,23 @@
 import type Router from '@koa/router';
-import type { LoadProgress } from '../../load-progress.js';
+import { unavailableReason, type LoadProgress } from '../../load-progress.js';
 
 export interface HealthDeps {
-  loading: LoadProgress;
+  progress: LoadProgress;
   /** Resolves when the database answers; rejects with the reason otherwise. */
   pingDatabase: () => Promise<void>;
 }
 
-/** /healthz: the process answers. /readyz: the database answers and every job is loaded. */
+/**
+ * /healthz: the process answers (a standby too). /readyz: this server is the active one, every
+ * job is loaded, and the database answers.
+ */
 export function healthRoutes(router: Router, deps: HealthDeps): void {
   router.get('/healthz', (ctx) => {
     ctx.body = { status: 'ok' };
   });
   router.get('/readyz', async (ctx) => {
-    let reason: string | null = null;
-    if (deps.loading.state !== 'ready') {
-      reason = `${deps.loading.state}: ${deps.loading.loaded} jobs loaded`;
-    } else {
+    let reason = unavailableReason(deps.progress);
+    if (reason === null) {
       try {
         await deps.pingDatabase();
       } catch (error) {

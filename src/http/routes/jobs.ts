@@ -5,14 +5,16 @@ import { validateBody, validatePath } from '../../jobs/job-key.js';
 import { jobJson } from '../../jobs/job.js';
 import type { JobService } from '../../jobs/job-service.js';
 import type { JobStore } from '../../jobs/job-store.js';
+import { unavailableReason, type LoadProgress } from '../../load-progress.js';
 import { HttpError } from '../http-error.js';
 import { requestParams } from '../request-params.js';
 
 export interface JobsRouteDeps {
-  service: JobService;
+  /** Read per request: a new term as the active server brings a new JobService. */
+  readonly service: JobService;
   store: JobStore;
-  /** Null when jobs are loaded; else why the job routes cannot answer yet (503). */
-  unavailable: () => string | null;
+  /** Job routes answer 503 unless the state is ready (standby, loading, suspended, stopping). */
+  progress: LoadProgress;
 }
 
 const DEFAULT_PAGE = 100;
@@ -60,10 +62,10 @@ function pageLimit(text: string | undefined): number {
 }
 
 export function jobsRoutes(router: Router, deps: JobsRouteDeps): void {
-  const { service, store } = deps;
+  const { store } = deps;
 
   const whenLoaded = async (_ctx: Context, next: () => Promise<unknown>) => {
-    const reason = deps.unavailable();
+    const reason = unavailableReason(deps.progress);
     if (reason !== null) throw new HttpError(503, reason);
     await next();
   };
@@ -80,26 +82,26 @@ export function jobsRoutes(router: Router, deps: JobsRouteDeps): void {
     const { path, body } = jobIdentity(ctx);
     const spec = parseJobSpec(requestParams(ctx, PUT_PARAMETERS));
     ctx.status = 201;
-    ctx.body = jobJson(await service.schedule(path, body, spec));
+    ctx.body = jobJson(await deps.service.schedule(path, body, spec));
   });
 
   router.get('/jobs/:path/:body', whenLoaded, (ctx) => {
     const { path, body } = jobIdentity(ctx);
-    const job = service.get(path, body);
+    const job = deps.service.get(path, body);
     if (!job) throw new HttpError(404, 'job not found');
     ctx.body = jobJson(job);
   });
 
   router.delete('/jobs/:path/:body', whenLoaded, async (ctx) => {
     const { path, body } = jobIdentity(ctx);
-    await service.remove(path, body);
+    await deps.service.remove(path, body);
     ctx.status = 204;
   });
 
   // Trigger. Parameters are ignored: the original README's example sends ?interval=60 along.
   router.post('/jobs/:path/:body', whenLoaded, async (ctx) => {
     const { path, body } = jobIdentity(ctx);
-    ctx.body = jobJson(await service.trigger(path, body));
+    ctx.body = jobJson(await deps.service.trigger(path, body));
   });
 
   router.patch('/jobs/:path/:body', whenLoaded, async (ctx) => {
@@ -110,7 +112,7 @@ export function jobsRoutes(router: Router, deps: JobsRouteDeps): void {
     }
     const enabled =
       params.enable !== undefined ? parseBoolean('enable', params.enable) : !parseBoolean('disable', params.disable as string);
-    ctx.body = jobJson(await service.setEnabled(path, body, enabled));
+    ctx.body = jobJson(await deps.service.setEnabled(path, body, enabled));
   });
 
 }

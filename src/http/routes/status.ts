@@ -6,22 +6,29 @@ import type { JobService } from '../../jobs/job-service.js';
 import type { LoadProgress } from '../../load-progress.js';
 
 export interface StatusDeps {
-  service: JobService;
-  dispatcher: Dispatcher;
+  /** The jobs in memory, or null on a standby. */
+  scheduler: () => { service: JobService; dispatcher: Dispatcher } | null;
+  /** Instance id of the server holding the table's lease (null when nobody does). */
+  activeInstance: () => Promise<string | null>;
   clock: Clock;
   instanceId: string;
   version: string;
   database: 'mysql' | 'sqlite';
   startedAt: number;
-  loading: LoadProgress;
+  progress: LoadProgress;
 }
 
-/** GET /status: the counts an operator looks at first. */
+const NO_JOBS = { total: 0, disabled: 0, writeBacksPending: 0 };
+const NO_DISPATCH = { running: 0, waiting: 0, oldestWaitingDue: null };
+
+/** GET /status: the counts an operator looks at first, and this server's role. */
 export function statusRoutes(router: Router, deps: StatusDeps): void {
-  router.get('/status', (ctx) => {
+  router.get('/status', async (ctx) => {
     const now = deps.clock.now();
-    const counts = deps.service.counts();
-    const dispatch = deps.dispatcher.stats();
+    const scheduler = deps.scheduler();
+    const counts = scheduler?.service.counts() ?? NO_JOBS;
+    const dispatch = scheduler?.dispatcher.stats() ?? NO_DISPATCH;
+    const { state, expected } = deps.progress;
     ctx.body = {
       total_jobs: counts.total,
       pending_jobs: dispatch.waiting,
@@ -31,11 +38,14 @@ export function statusRoutes(router: Router, deps: StatusDeps): void {
       instance_id: deps.instanceId,
       version: deps.version,
       database: deps.database,
-      state: deps.loading.state,
+      state,
+      role: state === 'standby' ? 'standby' : 'active',
+      // Who fires the jobs: this server when active, another one when this is a standby.
+      active_instance: await deps.activeInstance().catch(() => null),
       // While loading, every job in memory came from the table (the API refuses changes until ready).
-      loaded_jobs: deps.loading.state === 'loading' ? counts.total : deps.loading.loaded,
+      loaded_jobs: state === 'loading' ? counts.total : deps.progress.loaded,
       // Rows counted when loading began: with loaded_jobs, how far boot has come.
-      expected_jobs: deps.loading.expected,
+      expected_jobs: expected,
       write_backs_pending: counts.writeBacksPending,
       uptime: (now - deps.startedAt) / 1000,
     };
