@@ -65,6 +65,17 @@ function server(clock: FakeClock, row: LeaseRow, id: string) {
   return { lease, leadership, changes };
 }
 
+/** Server a started first (the holder), then b (the standby), on one lease row. */
+async function twoServers() {
+  const clock = new FakeClock(1_000_000);
+  const row = new LeaseRow(clock);
+  const a = server(clock, row, 'a');
+  const b = server(clock, row, 'b');
+  await a.leadership.start();
+  await b.leadership.start();
+  return { clock, row, a, b };
+}
+
 /** Advances in 10 ms steps, asserting that two servers never both believe they may fire. */
 async function advanceChecking(clock: FakeClock, ms: number, servers: { leadership: Leadership }[]): Promise<void> {
   for (let step = 0; step < ms; step += 10) {
@@ -76,12 +87,7 @@ async function advanceChecking(clock: FakeClock, ms: number, servers: { leadersh
 
 describe('Leadership', () => {
   test('the first server takes the lease and keeps it; the second stays a standby', async () => {
-    const clock = new FakeClock(1_000_000);
-    const row = new LeaseRow(clock);
-    const a = server(clock, row, 'a');
-    const b = server(clock, row, 'b');
-    await a.leadership.start();
-    await b.leadership.start();
+    const { clock, a, b } = await twoServers();
     assert.equal(a.leadership.role, 'active');
     assert.ok(a.leadership.valid());
     assert.equal(b.leadership.role, 'standby');
@@ -92,12 +98,7 @@ describe('Leadership', () => {
   });
 
   test('when the holder dies, the standby takes over after the lease runs out, never overlapping', async () => {
-    const clock = new FakeClock(1_000_000);
-    const row = new LeaseRow(clock);
-    const a = server(clock, row, 'a');
-    const b = server(clock, row, 'b');
-    await a.leadership.start();
-    await b.leadership.start();
+    const { clock, row, a, b } = await twoServers();
     await advanceChecking(clock, 1_000, [a, b]);
     a.lease.reachable = false; // its renewals fail from now on (dead, or cut off)
     const cutAt = clock.now();
@@ -148,12 +149,7 @@ describe('Leadership', () => {
   });
 
   test('stop() gives the lease up, so the standby takes over at its next poll', async () => {
-    const clock = new FakeClock(1_000_000);
-    const row = new LeaseRow(clock);
-    const a = server(clock, row, 'a');
-    const b = server(clock, row, 'b');
-    await a.leadership.start();
-    await b.leadership.start();
+    const { clock, a, b } = await twoServers();
     await a.leadership.stop();
     assert.equal(a.leadership.valid(), false);
     await clock.advanceAsync(300);
