@@ -3,10 +3,31 @@ import Router from '@koa/router';
 import Koa from 'koa';
 import type { Logger } from '../log/logger.js';
 import { bearerAuth } from './bearer-auth.js';
-import { errorMiddleware } from './http-error.js';
+import { errorMiddleware, HttpError } from './http-error.js';
 
 /** Largest form body accepted; the parameters of one job are far smaller. */
 const FORM_LIMIT = '64kb';
+
+/**
+ * The form body parser. Its own errors carry a status (413, 415, 400), but a body that claims a
+ * Content-Encoding it does not decode with surfaces as a bare zlib error: that is the client's
+ * fault too.
+ */
+function formBody() {
+  const parse = bodyParser({ enableTypes: ['form'], formLimit: FORM_LIMIT });
+  return async (ctx: Koa.Context, next: Koa.Next) => {
+    let parsed = false;
+    try {
+      await parse(ctx, async () => {
+        parsed = true;
+      });
+    } catch (error) {
+      if (typeof (error as { status?: unknown }).status === 'number') throw error;
+      throw new HttpError(400, `body: cannot be read as ${ctx.get('content-encoding') || 'sent'}: ${(error as Error).message}`);
+    }
+    if (parsed) await next();
+  };
+}
 
 /** One answered request, for the metrics hook. */
 export interface RequestRecord {
@@ -55,7 +76,7 @@ export function createHttpApp(log: Logger, addRoutes: (router: Router) => void, 
   });
   app.use(errorMiddleware(log));
   if (hooks.token) app.use(bearerAuth(hooks.token));
-  app.use(bodyParser({ enableTypes: ['form'], formLimit: FORM_LIMIT }));
+  app.use(formBody());
   const router = new Router();
   addRoutes(router);
   app.use(router.routes());

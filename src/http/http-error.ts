@@ -22,10 +22,11 @@ function statusOf(error: unknown): number {
   if (error instanceof JobNotFoundError) return 404;
   if (error instanceof JobConflictError) return 409;
   if (error instanceof StoreUnavailableError) return 503;
-  // Errors thrown by Koa, the router and the body parser carry an HTTP status (400, 405, 413, 415,
-  // and 501 for a method no route knows).
+  // Errors thrown by Koa, the router and the body parser carry an HTTP status (400, 405, 413, 415).
+  // The router's 501 for a method no route knows is a 405 here: a client error, not the server's.
   const status = (error as { status?: unknown })?.status;
-  if (typeof status === 'number' && ((status >= 400 && status < 500) || status === 501)) return status;
+  if (status === 501) return 405;
+  if (typeof status === 'number' && status >= 400 && status < 500) return status;
   return 500;
 }
 
@@ -45,7 +46,7 @@ export function errorMiddleware(log: Logger) {
       if (status >= 500) log.error({ err: error, method: ctx.method, path: ctx.path }, 'request failed');
       ctx.status = status;
       ctx.body = { error: status === 500 ? 'internal error' : (error as Error).message };
-      if (status === 501) ctx.body = { error: `method ${ctx.method} is not supported` };
+      if ((error as { status?: unknown })?.status === 501) ctx.body = { error: `method ${ctx.method} is not supported` };
       if (status === 503) ctx.set('Retry-After', '1');
     }
   };

@@ -78,11 +78,23 @@ describe('bad input', () => {
     const response = await dalga.request('OPTIONS', '/jobs/p/b');
     assert.ok([200, 204, 405].includes(response.status));
     const bad = await dalga.request('PROPFIND', '/jobs/p/b');
-    assert.equal(bad.status, 501);
+    assert.equal(bad.status, 405);
     assert.deepEqual(bad.json, { error: 'method PROPFIND is not supported' });
     const wrong = await dalga.request('DELETE', '/status');
     assert.equal(wrong.status, 405);
     assert.match(wrong.json.error, /Method Not Allowed/i);
+  });
+
+  test('a body that does not decode as its Content-Encoding says is a 400', async () => {
+    for (const encoding of ['gzip', 'deflate', 'br']) {
+      const response = await dalga.request('PUT', '/jobs/enc/x', {
+        body: 'interval=60 but not compressed',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-encoding': encoding },
+      });
+      assert.equal(response.status, 400, `${encoding}: ${response.text}`);
+      assert.match(response.json.error, new RegExp(`^body: cannot be read as ${encoding}`));
+    }
+    assert.equal((await dalga.request('GET', '/jobs/enc/x')).status, 404);
   });
 
   test('after all that the server still answers', async () => {
