@@ -41,33 +41,34 @@ export const wheel: Scenario = {
     const n = bySize(ctx.mode, { quick: 200_000, full: 1_000_000 });
     const rounds = bySize(ctx.mode, { quick: 3, full: 5 });
     const seed = 20260101;
-    const sides = { wheel: [] as Throughput[], timeout: [] as Throughput[] };
+    const sides = { wheel: [] as Throughput[], handle: [] as Throughput[], timeout: [] as Throughput[] };
     // Alternate fresh processes so both sides see the same machine state over time.
     for (let round = 0; round < rounds; round++) {
-      for (const side of ['timeout', 'wheel'] as const) {
+      for (const side of ['timeout', 'wheel', 'handle'] as const) {
         const { value } = await runWorker<Throughput>(ctx.runtime, WORKER, { task: 'throughput', side, n, seed: seed + round }, { nodeFlags: FLAGS });
         sides[side].push(value);
         ctx.log(`round ${round + 1} ${side}: ${rate(value.insertPerSec)} inserts, ${rate(value.cancelPerSec)} cancels`);
       }
     }
-    const pick = (side: 'wheel' | 'timeout', field: keyof Throughput) => median(sides[side].map((r) => r[field]));
-    const heapOf = async (side: 'wheel' | 'timeout') =>
+    const pick = (side: 'wheel' | 'handle' | 'timeout', field: keyof Throughput) => median(sides[side].map((r) => r[field]));
+    const heapOf = async (side: 'wheel' | 'handle' | 'timeout') =>
       (await runWorker<Heap>(ctx.runtime, WORKER, { task: 'heap', side, n, seed }, { nodeFlags: FLAGS })).value;
     const heapTimeout = await heapOf('timeout');
     const heapWheel = await heapOf('wheel');
-    ctx.log(`heap: wheel ${heapWheel.bytesPerTimer.toFixed(1)} B/timer, setTimeout ${heapTimeout.bytesPerTimer.toFixed(1)} B/timer`);
+    const heapHandle = await heapOf('handle');
+    ctx.log(`heap: wheel ${heapWheel.bytesPerTimer.toFixed(1)} B/timer (by handle ${heapHandle.bytesPerTimer.toFixed(1)}), setTimeout ${heapTimeout.bytesPerTimer.toFixed(1)} B/timer`);
     const expiry = (await runWorker<{ steps: ExpiryDrive; nextExpiry: ExpiryDrive }>(ctx.runtime, WORKER, { task: 'expiry', side: 'wheel', n, seed }, { nodeFlags: FLAGS })).value;
 
     const notes: string[] = [];
     if (ctx.profile) {
-      for (const side of ['wheel', 'timeout'] as const) {
+      for (const side of ['wheel', 'handle', 'timeout'] as const) {
         const dir = mkdtempSync(join(ctx.dir, `prof-${side}-`));
         const { value } = await runWorker<Throughput>(ctx.runtime, WORKER, { task: 'throughput', side, n, seed }, { nodeFlags: [...FLAGS, '--cpu-prof', `--cpu-prof-dir=${dir}`] });
         const file = readdirSync(dir).find((name) => name.endsWith('.cpuprofile'));
         if (file) notes.push(formatProfile(`wheel: CPU profile of insert + cancel ${count(n)} (${side})`, summarizeProfile(join(dir, file), { fromUs: value.fromUs, toUs: value.toUs })));
       }
     }
-    const ops = { wheel: pick('wheel', 'opsPerSec'), timeout: pick('timeout', 'opsPerSec') };
+    const ops = { wheel: pick('wheel', 'opsPerSec'), handle: pick('handle', 'opsPerSec'), timeout: pick('timeout', 'opsPerSec') };
     const ins = { wheel: pick('wheel', 'insertPerSec'), timeout: pick('timeout', 'insertPerSec') };
     const can = { wheel: pick('wheel', 'cancelPerSec'), timeout: pick('timeout', 'cancelPerSec') };
     const expiryRow = (drive: 'steps' | 'nextExpiry', label: string) => {
@@ -93,6 +94,15 @@ export const wheel: Scenario = {
           ratio: ops.wheel / ops.timeout,
           target: '≥ 3×',
           met: ops.wheel / ops.timeout >= 3,
+        },
+        {
+          id: 'wheel.insert_cancel_ops_handle',
+          figure: `wheel: insert + remove ${count(n)} timers by handle (caller keeps the handle, as with setTimeout)`,
+          dalga: rate(ops.handle, ' ops/s'),
+          baseline: `${rate(ops.timeout, ' ops/s')} setTimeout/clearTimeout`,
+          ratio: ops.handle / ops.timeout,
+          target: '≥ 3×',
+          met: ops.handle / ops.timeout >= 3,
         },
         {
           id: 'wheel.insert_ops',
@@ -121,10 +131,19 @@ export const wheel: Scenario = {
           target: '≤ 100 B',
           met: heapWheel.bytesPerTimer <= 100,
         },
+        {
+          id: 'wheel.heap_per_timer_handle',
+          figure: 'wheel: heap per timer by handle (handles array included)',
+          dalga: bytes(heapHandle.bytesPerTimer),
+          baseline: `${bytes(heapTimeout.bytesPerTimer)} setTimeout`,
+          ratio: heapHandle.bytesPerTimer / heapTimeout.bytesPerTimer,
+          target: '≤ 100 B',
+          met: heapHandle.bytesPerTimer <= 100,
+        },
         expiryRow('steps', 'fake clock in 1 ms steps'),
         expiryRow('nextExpiry', 'fake clock jumping to nextExpiry()'),
       ],
-      details: { n, rounds, throughput: sides, heap: { wheel: heapWheel, timeout: heapTimeout }, expiry },
+      details: { n, rounds, throughput: sides, heap: { wheel: heapWheel, handle: heapHandle, timeout: heapTimeout }, expiry },
       notes,
     };
   },

@@ -1,7 +1,8 @@
 /**
  * Child process for the wheel scenario (run with --expose-gc). One task per process, so that the
  * heap of one side never inflates the other's:
- *   throughput: insert N timers, then cancel them (TimingWheel.add/cancel vs setTimeout/clearTimeout)
+ *   throughput: insert N timers, then cancel them (TimingWheel.add/cancel by key, or insert/remove
+ *               by handle, vs setTimeout/clearTimeout)
  *   heap:       heap + external bytes held per timer after N inserts (keys allocated beforehand)
  *   expiry:     N timers due within 10 s on a fake clock: all fire, none early, none > 1 tick late
  * Prints one JSON line.
@@ -11,7 +12,8 @@ import { TimingWheel } from '../../src/wheel/timing-wheel.js';
 
 interface Input {
   task: 'throughput' | 'heap' | 'expiry';
-  side: 'wheel' | 'timeout';
+  /** wheel: add/cancel by key (what JobService does today); handle: insert/remove with the caller keeping the handle, as with setTimeout. */
+  side: 'wheel' | 'handle' | 'timeout';
   n: number;
   seed: number;
 }
@@ -56,6 +58,18 @@ function wheelRound(keys: string[], delays: Float64Array, n: number): { insertMs
   return { insertMs: t1 - t0, cancelMs: t2 - t1 };
 }
 
+function handleRound(keys: string[], delays: Float64Array, n: number): { insertMs: number; cancelMs: number } {
+  const wheel = new TimingWheel<string>(START);
+  const handles: number[] = [];
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) handles.push(wheel.insert(keys[i], START + delays[i]));
+  const t1 = performance.now();
+  for (let i = 0; i < n; i++) wheel.remove(handles[i], keys[i]);
+  const t2 = performance.now();
+  if (wheel.size !== 0) throw new Error('wheel not empty after removing everything');
+  return { insertMs: t1 - t0, cancelMs: t2 - t1 };
+}
+
 function timeoutRound(delays: Float64Array, n: number): { insertMs: number; cancelMs: number } {
   const handles: NodeJS.Timeout[] = [];
   const t0 = performance.now();
@@ -68,15 +82,15 @@ function timeoutRound(delays: Float64Array, n: number): { insertMs: number; canc
 
 function throughput(): unknown {
   const { n, side, seed } = input;
-  const keys = side === 'wheel' ? makeKeys(n) : [];
+  const keys = side === 'timeout' ? [] : makeKeys(n);
   const delays = makeDelays(n, seed);
+  const run = (count: number) =>
+    side === 'wheel' ? wheelRound(keys, delays, count) : side === 'handle' ? handleRound(keys, delays, count) : timeoutRound(delays, count);
   // Warm-up (JIT) on a tenth, then the measured round.
-  const warm = Math.max(1000, Math.floor(n / 10));
-  if (side === 'wheel') wheelRound(keys, delays, warm);
-  else timeoutRound(delays, warm);
+  run(Math.max(1000, Math.floor(n / 10)));
   fullGc();
   const fromUs = Number(process.hrtime.bigint() / 1000n);
-  const round = side === 'wheel' ? wheelRound(keys, delays, n) : timeoutRound(delays, n);
+  const round = run(n);
   const toUs = Number(process.hrtime.bigint() / 1000n);
   return {
     n,
@@ -96,7 +110,7 @@ function held(): number {
 
 function heap(): unknown {
   const { n, side, seed } = input;
-  const keys = side === 'wheel' ? makeKeys(n) : [];
+  const keys = side === 'timeout' ? [] : makeKeys(n);
   const delays = makeDelays(n, seed);
   fullGc();
   const before = held();
@@ -108,6 +122,18 @@ function heap(): unknown {
     fullGc();
     after = held();
     for (let i = 0; i < n; i++) wheel.cancel(keys[i]);
+    fullGc();
+    afterCancel = held();
+    if (wheel.size !== 0) throw new Error('not empty');
+  } else if (side === 'handle') {
+    // The handles count: the caller must keep them (as the setTimeout side keeps its Timeouts).
+    const wheel = new TimingWheel<string>(START);
+    const handles: number[] = [];
+    for (let i = 0; i < n; i++) handles.push(wheel.insert(keys[i], START + delays[i]));
+    fullGc();
+    after = held();
+    for (let i = 0; i < n; i++) wheel.remove(handles[i], keys[i]);
+    handles.length = 0;
     fullGc();
     afterCancel = held();
     if (wheel.size !== 0) throw new Error('not empty');

@@ -65,13 +65,89 @@ export interface JobPage {
 
 type Dialect = DatabaseSettings['kind'];
 
-/** mysql2 hands back Date objects; SQLite hands back "YYYY-MM-DD HH:MM:SS.SSS" text in UTC. */
+/** mysql2 hands back Date objects; SQLite (and the MySQL load, see streamAll) "YYYY-MM-DD HH:MM:SS.SSS" text in UTC. */
 function fromDbTime(value: unknown): number | null {
   if (value === null || value === undefined) return null;
+  if (typeof value === 'string') return parseUtcDateTime(value);
   if (value instanceof Date) return value.getTime();
-  if (typeof value === 'string') return Date.parse(`${value.replace(' ', 'T')}Z`);
   throw new TypeError(`unexpected time value ${String(value)}`);
 }
+
+/**
+ * "YYYY-MM-DD HH:MM:SS[.f{1,6}]" (UTC) to ms, by hand: with a million rows at boot, Date.parse
+ * (or mysql2's Date objects) was a tenth of the load. Any other shape goes to Date.parse.
+ */
+function parseUtcDateTime(text: string): number {
+  const length = text.length;
+  if (length < 19 || length === 20 || length > 26) return parseOtherTime(text);
+  for (let at = 0; at < length; at++) {
+    const c = text.charCodeAt(at);
+    const separator = at === 4 || at === 7 ? 45 : at === 10 ? 32 : at === 13 || at === 16 ? 58 : at === 19 ? 46 : 0;
+    if (separator !== 0 ? c !== separator : c < 48 || c > 57) return parseOtherTime(text);
+  }
+  const month = decimal(text, 5, 7);
+  const day = decimal(text, 8, 10);
+  const hour = decimal(text, 11, 13);
+  const minute = decimal(text, 14, 16);
+  const second = decimal(text, 17, 19);
+  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 59) return parseOtherTime(text);
+  // Fraction: the first three digits are the ms; DATETIME(6) digits beyond them are dropped, as Date does.
+  const ms = length > 20 ? Math.floor(decimal(text, 20, length) * 10 ** (3 - (length - 20))) : 0;
+  return daysFromCivil(decimal(text, 0, 4), month, day) * 86_400_000 + ((hour * 60 + minute) * 60 + second) * 1000 + ms;
+}
+
+function parseOtherTime(text: string): number {
+  return Date.parse(`${text.replace(' ', 'T')}Z`);
+}
+
+/** The number written by the (checked) digits text[from..to). */
+function decimal(text: string, from: number, to: number): number {
+  let value = 0;
+  for (let at = from; at < to; at++) value = value * 10 + text.charCodeAt(at) - 48;
+  return value;
+}
+
+/** Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil). */
+function daysFromCivil(year: number, month: number, day: number): number {
+  const y = month <= 2 ? year - 1 : year;
+  const era = Math.floor(y / 400);
+  const yearOfEra = y - era * 400;
+  const dayOfYear = Math.floor((153 * (month + (month > 2 ? -3 : 9)) + 2) / 5) + day - 1;
+  const dayOfEra = yearOfEra * 365 + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100) + dayOfYear;
+  return era * 146_097 + dayOfEra - 719_468;
+}
+
+/**
+ * One shared string per distinct value while loading: interval, cron, location and path repeat
+ * across many rows, and a copy per row is ~24-40 bytes for each of a million jobs. Rows come in
+ * key order, so the previous value is checked before the map. Capped so a table of all-distinct
+ * values costs no more than a bounded map; dropped with the load.
+ */
+class LoadStrings {
+  private static readonly MAX_DISTINCT = 100_000;
+  private readonly seen = new Map<string, string>();
+  private readonly last: (string | null)[] = [];
+
+  /** The shared copy of text; column tells the last-value cache apart. */
+  share(column: number, text: string | null): string | null {
+    if (text === null) return null;
+    const last = this.last[column];
+    if (text === last) return last;
+    let shared = this.seen.get(text);
+    if (shared === undefined) {
+      shared = text;
+      if (this.seen.size < LoadStrings.MAX_DISTINCT) this.seen.set(text, text);
+    }
+    this.last[column] = shared;
+    return shared;
+  }
+}
+
+const PATH = 0;
+const INTERVAL = 1;
+const CRON = 2;
+const LOCATION = 3;
+const LAST_ERROR = 4;
 
 /** last_error is VARCHAR(1024); an endpoint's error text can be longer. */
 const MAX_ERROR_CHARS = 1024;
@@ -127,6 +203,55 @@ function fromRawRow(row: Record<string, unknown>): Job {
     createdAt: fromDbTime(row.created_at) as number,
     updatedAt: fromDbTime(row.updated_at) as number,
   };
+}
+
+/** A freshly read job with its repeated strings swapped for the shared copies (SQLite load). */
+function shareStrings(job: Job, strings: LoadStrings): Job {
+  job.path = strings.share(PATH, job.path) as string;
+  job.interval = strings.share(INTERVAL, job.interval);
+  job.cron = strings.share(CRON, job.cron);
+  job.location = strings.share(LOCATION, job.location) as string;
+  job.lastError = strings.share(LAST_ERROR, job.lastError);
+  return job;
+}
+
+/** A MySQL load row (values in JOB_COLUMNS order, times as text) to a Job. */
+function fromLoadRow(row: unknown[], strings: LoadStrings): Job {
+  const nextRun = fromDbTime(row[6]);
+  const nextSchedText = row[7];
+  const createdText = row[14];
+  const updatedText = row[15];
+  const createdAt = fromDbTime(createdText) as number;
+  return {
+    path: strings.share(PATH, row[0] as string) as string,
+    body: row[1] as string,
+    interval: strings.share(INTERVAL, row[2] as string | null),
+    cron: strings.share(CRON, row[3] as string | null),
+    location: strings.share(LOCATION, row[4] as string) as string,
+    oneOff: Boolean(row[5]),
+    nextRun,
+    // Equal text, equal value: skip parsing it twice (the common case for both pairs).
+    nextSched: nextRun !== null && nextSchedText === row[6] ? nextRun : (fromDbTime(nextSchedText) as number),
+    triggeredAt: fromDbTime(row[8]),
+    attempts: row[9] as number,
+    failingSince: fromDbTime(row[10]),
+    lastRun: fromDbTime(row[11]),
+    lastStatus: row[12] as number | null,
+    lastError: strings.share(LAST_ERROR, row[13] as string | null),
+    createdAt,
+    updatedAt: updatedText === createdText ? createdAt : (fromDbTime(updatedText) as number),
+  };
+}
+
+/** The part of mysql2's (callback API) connection the load uses; TypeORM hands it out untyped. */
+interface RawMysqlConnection {
+  query(options: { sql: string; rowsAsArray: boolean; dateStrings: boolean }): RawMysqlQuery;
+}
+
+interface RawMysqlQuery {
+  on(event: 'result', listener: (row: unknown[]) => void): RawMysqlQuery;
+  on(event: 'error', listener: (error: Error) => void): RawMysqlQuery;
+  on(event: 'end', listener: () => void): RawMysqlQuery;
 }
 
 /** Column names in the order of columnValues(). */
@@ -240,16 +365,34 @@ export class JobStore {
     }
   }
 
+  /**
+   * One plain query on mysql2's own connection, row by row from its 'result' events: no Readable,
+   * no async iterator, no per-row promise. Rows come as arrays with times as text (dateStrings),
+   * parsed by hand. The event loop still turns between socket reads (progress, /status, /readyz).
+   */
   private async streamAll(onJob: (job: Job) => void): Promise<number> {
     const runner = this.dataSource.createQueryRunner('slave');
     try {
-      const stream = await runner.stream(`SELECT ${SELECT_COLUMNS} FROM \`${this.table}\``);
-      let count = 0;
-      for await (const row of stream) {
-        onJob(fromRawRow(row as Record<string, unknown>));
-        count++;
-      }
-      return count;
+      const connection = (await runner.connect()) as RawMysqlConnection;
+      const strings = new LoadStrings();
+      return await new Promise<number>((resolve, reject) => {
+        let count = 0;
+        let failure: unknown = null;
+        connection
+          .query({ sql: `SELECT ${SELECT_COLUMNS} FROM \`${this.table}\``, rowsAsArray: true, dateStrings: true })
+          .on('result', (row) => {
+            if (failure !== null) return; // drain the rest of the result set, then report
+            try {
+              onJob(fromLoadRow(row, strings));
+              count++;
+            } catch (error) {
+              failure = error;
+            }
+          })
+          // A lost connection may end the query with 'error' alone: settle at once (later calls are no-ops).
+          .on('error', (error) => reject(failure ?? error))
+          .on('end', () => (failure === null ? resolve(count) : reject(failure)));
+      });
     } finally {
       await runner.release();
     }
@@ -258,9 +401,10 @@ export class JobStore {
   private async pageAll(onJob: (job: Job) => void): Promise<number> {
     let count = 0;
     let after: { path: string; body: string } | null = null;
+    const strings = new LoadStrings();
     for (;;) {
       const page = await this.page({ after, limit: this.loadPageSize });
-      for (const job of page.jobs) onJob(job);
+      for (const job of page.jobs) onJob(shareStrings(job, strings));
       // better-sqlite3 answers synchronously: give timers and requests (/status, progress) a turn.
       await new Promise((resolve) => setImmediate(resolve));
       count += page.jobs.length;

@@ -63,12 +63,15 @@
  * due time, and it is > now unless overdue timers are waiting.
  *
  * Layout (no object is allocated per timer): a timer is a number indexing one ArrayBuffer of
- * 24-byte records {due: f64, next: i32, prev: i32, list: i32} (one cache line touch per timer),
- * recycled through a free list and grown by doubling. Per-slot doubly linked lists use head/tail
- * arrays. Keys live in one array; a key -> timer index is an open-addressing hash table over an
- * Int32Array (string and number keys; other key types fall back to a Map), because a Map<K, number>
- * alone measured slower than setTimeout + clearTimeout for 1M string keys. Each level has an
- * occupancy bitmap (Uint32 words; 64 slots = 2 words) searched with Math.clz32.
+ * 24-byte records {due: f64, next: i32, prev: i32, list: i32, keyed: i32} (one cache line touch
+ * per timer), recycled through a free list and grown by doubling. Per-slot doubly linked lists use
+ * head/tail arrays. Keys live in one array; a key -> timer index is an open-addressing hash table
+ * over an Int32Array (string and number keys; other key types fall back to a Map), because a
+ * Map<K, number> alone measured slower than setTimeout + clearTimeout for 1M string keys.
+ * Hashing and probing still cost most of add/cancel, so there is a second API without the index:
+ * insert() returns the record number as a handle, and move()/remove() take it back with the key
+ * (a stale handle is detected by the key it no longer holds). Each level has an occupancy bitmap
+ * (Uint32 words; 64 slots = 2 words) searched with Math.clz32.
  */
 
 export interface WheelOptions {
@@ -121,6 +124,8 @@ const I32_STRIDE = 6;
 const NEXT = 2; // i32[6 * i + 2]
 const PREV = 3;
 const LIST = 4;
+/** 1 when the key index points at the record (add), 0 for a timer of the handle API (insert). */
+const KEYED = 5;
 const NONE = -1;
 
 export class TimingWheel<K> {
@@ -159,6 +164,8 @@ export class TimingWheel<K> {
   private capacity: number;
   private used = 0;
   private freeHead = NONE;
+  /** Timers held, of both APIs. */
+  private live = 0;
   private readonly index = new KeyIndex<K>();
 
   private nowMs: number;
@@ -226,7 +233,7 @@ export class TimingWheel<K> {
   }
 
   get size(): number {
-    return this.index.size;
+    return this.live;
   }
 
   has(key: K): boolean {
@@ -240,10 +247,7 @@ export class TimingWheel<K> {
 
   /** Insert, or move the key if it is already held (reschedule). O(1). A due time <= now fires at the next advance(). */
   add(key: K, dueMs: number): void {
-    if (typeof dueMs !== 'number' || !(Math.abs(dueMs) <= MAX_DUE)) {
-      throw new RangeError(`TimingWheel: due time must be a finite number of ms, got ${dueMs}`);
-    }
-    const due = Math.ceil(dueMs) + 0; // + 0 turns -0 into 0
+    const due = checkedDue(dueMs);
     let i = this.freeHead;
     if (i === NONE) {
       if (this.used === this.capacity) this.grow();
@@ -254,17 +258,13 @@ export class TimingWheel<K> {
       // Took record i.
       if (i === this.freeHead) this.freeHead = this.i32[i * I32_STRIDE + NEXT];
       else this.used++;
+      this.i32[i * I32_STRIDE + KEYED] = 1;
+      this.live++;
     } else {
       i = existing;
       this.unlink(i);
     }
-    this.f64[i * F64_STRIDE] = due;
-    if (due <= this.nowMs) {
-      this.link(i, this.overdueList);
-      if (due < this.overdueMinDue) this.overdueMinDue = due;
-    } else {
-      this.place(i);
-    }
+    this.schedule(i, due);
   }
 
   /** Remove; returns whether it was held. O(1). */
@@ -277,11 +277,57 @@ export class TimingWheel<K> {
   }
 
   /**
+   * Handle API, for a caller that keeps its own key -> timer map: a new timer for key, outside the
+   * key index (no hashing, no probing: what makes add/cancel cost more than setTimeout), and its
+   * handle. The caller keeps at most one timer per key (the wheel does not look). has(), dueOf(),
+   * add() and cancel() do not see these timers; advance() and peek() return their keys as usual.
+   * A handle is valid until its timer fires or is removed; a stale one is harmless (see remove()).
+   */
+  insert(key: K, dueMs: number): number {
+    const due = checkedDue(dueMs);
+    let i = this.freeHead;
+    if (i === NONE) {
+      if (this.used === this.capacity) this.grow();
+      i = this.used++;
+    } else {
+      this.freeHead = this.i32[i * I32_STRIDE + NEXT];
+    }
+    const keys = this.index.keys;
+    if (i === keys.length) keys.push(key);
+    else keys[i] = key;
+    this.i32[i * I32_STRIDE + KEYED] = 0;
+    this.live++;
+    this.schedule(i, due);
+    return i;
+  }
+
+  /** Reschedules the timer of a handle; false (and nothing changed) if the handle no longer holds key. */
+  move(handle: number, key: K, dueMs: number): boolean {
+    const due = checkedDue(dueMs);
+    if (!this.holds(handle, key)) return false;
+    this.unlink(handle);
+    this.schedule(handle, due);
+    return true;
+  }
+
+  /**
+   * Removes the timer of a handle; false if the handle no longer holds key: its timer fired or was
+   * removed, and the record is free or reused for another key (with one timer per key, a record
+   * holding key again is key's current timer, so removing it is still right).
+   */
+  remove(handle: number, key: K): boolean {
+    if (!this.holds(handle, key)) return false;
+    this.unlink(handle);
+    this.free(handle);
+    return true;
+  }
+
+  /**
    * The earliest time at which advance() can return a key or needs to cascade; null when empty.
    * Never later than the earliest due time. O(levels + bitmap words).
    */
   nextExpiry(): number | null {
-    if (this.index.size === 0) return null;
+    if (this.live === 0) return null;
     if (this.counts[this.overdueList] > 0) return this.overdueMinDue;
     const levels = this.levels;
     for (let level = 0; level < levels; level++) {
@@ -307,7 +353,7 @@ export class TimingWheel<K> {
     const target = this.nowMs;
     const targetTick = Math.floor(target / this.tickMs);
     const out: K[] = [];
-    if (this.index.size !== 0) {
+    if (this.live !== 0) {
       if (this.counts[this.overdueList] > 0) this.drainOverdue(out);
       const levels = this.levels;
       const slots = this.slotsPerLevel;
@@ -340,7 +386,7 @@ export class TimingWheel<K> {
   /** The next n entries to fire, in due order, without changing anything. */
   peek(n: number): WheelEntry<K>[] {
     const out: WheelEntry<K>[] = [];
-    if (!(n > 0) || this.index.size === 0) return out;
+    if (!(n > 0) || this.live === 0) return out;
     if (this.collectSorted(this.overdueList, n, out)) return out;
     const levels = this.levels;
     const slots = this.slotsPerLevel;
@@ -400,7 +446,7 @@ export class TimingWheel<K> {
     }
     return {
       now: this.nowMs,
-      size: this.index.size,
+      size: this.live,
       nextExpiry: this.nextExpiry(),
       levels,
       overdue: this.counts[this.overdueList],
@@ -423,6 +469,7 @@ export class TimingWheel<K> {
     this.f64 = new Float64Array(INITIAL_CAPACITY * F64_STRIDE);
     this.i32 = new Int32Array(this.f64.buffer);
     this.used = 0;
+    this.live = 0;
     this.freeHead = NONE;
   }
 
@@ -469,7 +516,28 @@ export class TimingWheel<K> {
     return NONE;
   }
 
+  /** Whether handle is a live timer of the handle API holding key. */
+  private holds(handle: number, key: K): boolean {
+    if (!(handle >= 0 && handle < this.used) || (handle | 0) !== handle) return false;
+    const at = handle * I32_STRIDE;
+    if (this.i32[at + LIST] === NONE || this.i32[at + KEYED] !== 0) return false;
+    const held = this.index.keys[handle];
+    return held === key || (key !== key && held !== held);
+  }
+
+  /** Timer i (unlinked) gets due time `due`: overdue list or its wheel slot. */
+  private schedule(i: number, due: number): void {
+    this.f64[i * F64_STRIDE] = due;
+    if (due <= this.nowMs) {
+      this.link(i, this.overdueList);
+      if (due < this.overdueMinDue) this.overdueMinDue = due;
+    } else {
+      this.place(i);
+    }
+  }
+
   private free(i: number): void {
+    this.live--;
     this.index.keys[i] = undefined;
     this.i32[i * I32_STRIDE + LIST] = NONE;
     this.i32[i * I32_STRIDE + NEXT] = this.freeHead;
@@ -597,7 +665,7 @@ export class TimingWheel<K> {
         const next = this.i32[i * I32_STRIDE + NEXT];
         const key = keys[i] as K;
         out.push(key);
-        this.index.remove(key);
+        if (this.i32[i * I32_STRIDE + KEYED] === 1) this.index.remove(key);
         this.free(i);
         i = next;
       }
@@ -626,7 +694,7 @@ export class TimingWheel<K> {
     for (const j of picked) {
       const key = keys[j] as K;
       out.push(key);
-      this.index.remove(key);
+      if (this.i32[j * I32_STRIDE + KEYED] === 1) this.index.remove(key);
       this.free(j);
     }
   }
@@ -665,6 +733,14 @@ export class TimingWheel<K> {
     }
     return out.length >= n;
   }
+}
+
+/** A due time as the wheel keeps it: integer ms, fractions rounded up (never early). */
+function checkedDue(dueMs: number): number {
+  if (typeof dueMs !== 'number' || !(Math.abs(dueMs) <= MAX_DUE)) {
+    throw new RangeError(`TimingWheel: due time must be a finite number of ms, got ${dueMs}`);
+  }
+  return Math.ceil(dueMs) + 0; // + 0 turns -0 into 0
 }
 
 function popcount(x: number): number {

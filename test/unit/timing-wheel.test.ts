@@ -658,3 +658,76 @@ describe('TimingWheel: randomized comparison with a reference model', () => {
     });
   }
 });
+
+describe('TimingWheel: handle API (insert / move / remove)', () => {
+  test('handle timers fire like keyed ones; a stale handle (fired, removed, reused) changes nothing', () => {
+    const wheel = new TimingWheel<string>(T0);
+    const a = wheel.insert('a', T0 + 10);
+    const b = wheel.insert('b', T0 + 5);
+    wheel.add('k', T0 + 7);
+    assert.equal(wheel.size, 3);
+    assert.equal(wheel.has('a'), false, 'handle timers are not in the key index');
+    assert.equal(wheel.cancel('a'), false);
+    assert.equal(wheel.remove(a, 'b'), false, 'a handle only answers to its own key');
+    assert.equal(wheel.move(b, 'b', T0 + 20), true);
+    assert.deepEqual(wheel.advance(T0 + 10), ['k', 'a']);
+    assert.equal(wheel.remove(a, 'a'), false, 'fired: the handle is stale');
+    const c = wheel.insert('c', T0 + 30); // reuses a freed record
+    assert.ok(c === a || c !== b);
+    assert.equal(wheel.remove(a === c ? a : c, 'a'), false, 'a record reused for another key is not touched');
+    assert.equal(wheel.move(b, 'b', T0 + 25), true);
+    assert.equal(wheel.remove(b, 'b'), true);
+    assert.equal(wheel.remove(b, 'b'), false);
+    assert.equal(wheel.remove(-1, 'b') || wheel.remove(1e9, 'b') || wheel.remove(0.5, 'b'), false);
+    assert.throws(() => wheel.insert('x', NaN), RangeError);
+    assert.deepEqual(wheel.advance(T0 + YEAR), ['c']);
+    assert.equal(wheel.size, 0);
+    assert.equal(wheel.nextExpiry(), null);
+  });
+
+  test('randomized: keyed and handle timers together match the reference model', () => {
+    const r = prng(7);
+    const pick = (n: number) => Math.floor(r() * n);
+    const wheel = new TimingWheel<string>(T0, { slotsPerLevel: 8 });
+    const model = new ReferenceModel(T0);
+    const handles = new Map<string, number>(); // what a caller keeps, stale handles included
+    let fired = 0;
+    let staleRemoves = 0;
+    for (let op = 0; op < 6000; op++) {
+      const x = r();
+      const byHandle = r() < 0.5;
+      const key = (byHandle ? 'h' : 'k') + pick(200);
+      const now = model.now;
+      const due = r() < 0.1 ? now - pick(100) : now + (r() < 0.5 ? pick(2000) : pick(2 * YEAR)) + (r() < 0.2 ? 0.5 : 0);
+      if (x < 0.45) {
+        if (byHandle) {
+          const handle = handles.get(key);
+          if (handle === undefined || !wheel.move(handle, key, due)) handles.set(key, wheel.insert(key, due));
+        } else {
+          wheel.add(key, due);
+        }
+        model.add(key, due);
+      } else if (x < 0.6) {
+        const want = model.cancel(key);
+        if (byHandle) {
+          const handle = handles.get(key);
+          const got = handle !== undefined && wheel.remove(handle, key);
+          if (handle !== undefined && !want) staleRemoves++;
+          handles.delete(key);
+          assert.equal(got, want, `remove ${key} at op ${op}`);
+        } else {
+          assert.equal(wheel.cancel(key), want, `cancel ${key} at op ${op}`);
+        }
+      } else {
+        const to = r() < 0.3 && wheel.nextExpiry() !== null ? (wheel.nextExpiry() as number) : now + pick(r() < 0.5 ? 3000 : YEAR);
+        const got = wheel.advance(to);
+        assert.deepEqual(got, model.advance(to), `advance at op ${op}`);
+        fired += got.length;
+      }
+      assert.equal(wheel.size, model.entries.length);
+      if (op % 100 === 0) assert.deepEqual(wheel.peek(5), model.peek(5), `peek at op ${op}`);
+    }
+    assert.ok(fired > 500 && staleRemoves > 50, `fired ${fired}, stale removes ${staleRemoves}: too little exercised`);
+    assert.deepEqual(drain(wheel).fired.map(([k]) => k), model.sorted().map((e) => e.key));
+  });
+});
