@@ -246,7 +246,15 @@ export class Dalga {
     const { log } = this.options;
     const started = this.clock.now();
     this.progress.loaded = 0;
-    this.progress.expected = await this.store.count();
+    this.progress.expected = null;
+    // Counted beside the load, not before it: a full scan of a large table costs as much as a
+    // good part of the load, and the count is only for the progress percentage.
+    void this.store.count().then(
+      (count) => {
+        if (this.scheduler === scheduler) this.progress.expected = count;
+      },
+      () => {},
+    );
     let lastReport = started;
     // Jobs in memory = rows loaded so far: nothing else adds jobs before the state is 'ready'.
     const report = () => {
@@ -256,7 +264,7 @@ export class Dalga {
       if (now - lastReport < PROGRESS_EVERY_MS) return;
       lastReport = now;
       const expected = this.progress.expected;
-      const percent = expected ? Math.min(100, Math.round((loaded / expected) * 1000) / 10) : null;
+      const percent = expected ? Math.min(100, Math.round((loaded / expected) * 1000) / 10) : null; // null until counted
       const rate = Math.round(loaded / Math.max(0.001, (now - started) / 1000));
       log.info({ loaded, expected, percent, rate }, 'loading jobs');
     };

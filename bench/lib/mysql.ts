@@ -1,3 +1,4 @@
+import { leaseTableName } from '../../src/cluster/mysql-lease.js';
 import mysql from 'mysql2/promise';
 import { buildConfig, type MysqlSettings } from '../../src/config/config.js';
 import { JobStore } from '../../src/jobs/job-store.js';
@@ -50,8 +51,9 @@ export async function query(sql: string, params: unknown[] = []): Promise<unknow
   }
 }
 
+/** Drops a jobs table and the lease table the server creates beside it. */
 export async function dropTable(table: string): Promise<void> {
-  await query(`DROP TABLE IF EXISTS \`${table}\``);
+  await query(`DROP TABLE IF EXISTS \`${table}\`, \`${leaseTableName(table)}\``);
 }
 
 export async function rowCount(table: string): Promise<number> {
