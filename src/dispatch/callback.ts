@@ -6,6 +6,11 @@ import { callbackSignature } from './callback-signature.js';
 import { callbackUrl } from './callback-url.js';
 import { leanNativeRequest } from './lean-native-request.js';
 
+/** A response body longer than this is not read: the socket is closed instead. */
+const MAX_DRAINED_BYTES = 64 * 1024;
+/** A response body still arriving this long after the status closes its socket. */
+const DRAIN_MS = 100;
+
 export interface CallbackOptions {
   /** Endpoint base URL; the job path is appended under it. */
   baseUrl: string;
@@ -38,8 +43,8 @@ export interface CallbackResponse {
 
 /**
  * POSTs a job's body to its endpoint through got, over one keep-alive agent. The answer is its
- * status line: the response body is never buffered (it is drained in the background), so a huge
- * or endless body costs neither memory nor a callback slot beyond the timeout.
+ * status line: the response body is never buffered (a short one is drained, a long or slow one
+ * closes its socket), so a huge, endless or trickling body costs neither memory nor a socket.
  *
  * Per-callback CPU bounds a burst (issue 6; bench/workers/got-vs-http.ts measures it): the fixed
  * options are one got `Options` built once, each callback only merges its URL, headers and body
@@ -103,12 +108,30 @@ export class CallbackClient {
         answered = true;
         const status = response.statusCode ?? null;
         resolve({ status, error: status === 200 || status === 204 ? null : `endpoint answered ${status}` });
-        stream.resume(); // drain, so the socket can be reused
+        this.discardBody(stream, response);
       });
       stream.on('error', (error: Error) => {
         if (!answered) resolve({ status: null, error: describeError(error, this.options.timeoutMs) });
       });
     });
+  }
+
+  /**
+   * The status is the answer; the body only has to get out of the way. A short body is drained so
+   * the keep-alive socket can be reused. A large one, or one still arriving after DRAIN_MS, closes
+   * the socket instead: the pool has max_running sockets, and a socket held by a trickling body
+   * would make the next callbacks queue for it, eating their own timeout before they are sent.
+   */
+  private discardBody(stream: Request, response: http.IncomingMessage): void {
+    const length = Number(response.headers['content-length']);
+    if (length > MAX_DRAINED_BYTES) {
+      stream.destroy();
+      return;
+    }
+    const timer = setTimeout(() => stream.destroy(), DRAIN_MS);
+    stream.once('end', () => clearTimeout(timer));
+    stream.once('close', () => clearTimeout(timer));
+    stream.resume();
   }
 
   close(): void {
