@@ -3,13 +3,13 @@ import mysql from 'mysql2/promise';
 import { buildConfig, type MysqlSettings } from '../../src/config/config.js';
 import { JobStore } from '../../src/jobs/job-store.js';
 
-/** The MariaDB every scenario uses (the same one the tests use); DALGA_BENCH_MYSQL_* override it. */
+/** The MariaDB every scenario uses (the same one the tests use); BENCH_MYSQL_* override it (not DALGA_*: the server reads those as its config). */
 export const MYSQL = {
-  host: process.env.DALGA_BENCH_MYSQL_HOST ?? '127.0.0.1',
-  port: Number(process.env.DALGA_BENCH_MYSQL_PORT ?? 3306),
-  user: process.env.DALGA_BENCH_MYSQL_USER ?? 'root',
-  password: process.env.DALGA_BENCH_MYSQL_PASSWORD ?? '',
-  database: process.env.DALGA_BENCH_MYSQL_DB ?? 'test',
+  host: process.env.BENCH_MYSQL_HOST ?? '127.0.0.1',
+  port: Number(process.env.BENCH_MYSQL_PORT ?? 3306),
+  user: process.env.BENCH_MYSQL_USER ?? 'root',
+  password: process.env.BENCH_MYSQL_PASSWORD ?? '',
+  database: process.env.BENCH_MYSQL_DB ?? 'test',
 };
 
 /** Connection options as the server's TypeORM data source sets them (utf8mb4, times in UTC). */

@@ -12,8 +12,8 @@ import mysql from 'mysql2/promise';
  * a note saying so.
  */
 export const MYSQL = {
-  host: process.env.DALGA_TEST_MYSQL_HOST ?? '127.0.0.1',
-  port: Number(process.env.DALGA_TEST_MYSQL_PORT ?? 3306),
+  host: process.env.TEST_MYSQL_HOST ?? '127.0.0.1',
+  port: Number(process.env.TEST_MYSQL_PORT ?? 3306),
   user: 'root',
   password: '',
   database: 'test',
