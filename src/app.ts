@@ -84,6 +84,7 @@ export class Dalga {
       policy: { ...config.jobs, random: Math.random },
       onWriteBackError: (key, error) =>
         log.warn({ job: splitJobKey(key), err: (error as Error).message }, 'writing a run outcome failed; will retry'),
+      onWriteBackBatch: (rows) => metrics.observeWriteBack(rows),
     });
     this.dispatcher = new Dispatcher({
       runs: this.service,
@@ -98,8 +99,6 @@ export class Dalga {
           'callback',
         );
       },
-      // JobService writes each outcome with its own statement: a batch of one.
-      onWrittenBack: () => metrics.observeWriteBack(1),
     });
     metrics.readFrom({
       jobs: () => this.service.counts(),

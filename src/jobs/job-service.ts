@@ -4,6 +4,7 @@ import { firstRunOf, type JobSpec } from './job-spec.js';
 import { jobKey } from './job-key.js';
 import { servedSlot, type Job } from './job.js';
 import type { JobStore } from './job-store.js';
+import { JobWriter } from './job-writer.js';
 import { KeyQueue } from './key-queue.js';
 import { applyOutcome, type OutcomePolicy, type RunResult } from './run-outcome.js';
 
@@ -13,7 +14,8 @@ import { applyOutcome, type OutcomePolicy, type RunResult } from './run-outcome.
  *
  * Invariants:
  * - Every change of a key runs in that key's KeyQueue slot: database first; memory only after the
- *   commit. A failed commit throws and leaves memory untouched.
+ *   commit. A failed commit throws and leaves memory untouched. Writes of different keys share
+ *   multi-row statements (JobWriter, group commit); each still waits for its own row's commit.
  * - A key is in exactly one place: the wheel (enabled, waiting), running (a callback in flight or
  *   its outcome not yet written), or neither (disabled). Never two callbacks for one key.
  * - Every API change bumps the key's version. A run's outcome carries the version it started
@@ -53,12 +55,18 @@ export interface JobServiceOptions {
   /** Delay before retrying an outcome write-back that failed (database down). Default 1 s, doubling to 30 s. */
   writeBackRetryMs?: number;
   onWriteBackError?: (key: string, error: unknown) => void;
+  /** Told the number of run outcomes of every write-back statement that committed (for metrics). */
+  onWriteBackBatch?: (rows: number) => void;
 }
 
 export class JobService {
   private readonly states = new Map<string, JobState>();
   private readonly queue = new KeyQueue();
   private readonly store: JobStore;
+  /** API changes (PUT, DELETE, POST, PATCH). */
+  private readonly writes: JobWriter;
+  /** Run outcomes: their own batches, so a burst of outcomes never queues a PUT behind it. */
+  private readonly outcomes: JobWriter;
   private readonly timer: WheelTimer<string>;
   private readonly clock: Clock;
   private readonly policy: OutcomePolicy;
@@ -72,6 +80,8 @@ export class JobService {
 
   constructor(options: JobServiceOptions) {
     this.store = options.store;
+    this.writes = new JobWriter(options.store);
+    this.outcomes = new JobWriter(options.store, { onBatch: options.onWriteBackBatch });
     this.timer = options.timer;
     this.clock = options.clock;
     this.policy = options.policy;
@@ -126,7 +136,7 @@ export class JobService {
         createdAt: previous?.createdAt ?? now,
         updatedAt: now,
       };
-      await this.store.upsert(job);
+      await this.writes.upsert(job);
       this.commit(key, job);
       return job;
     });
@@ -136,7 +146,7 @@ export class JobService {
   remove(path: string, body: string): Promise<void> {
     const key = jobKey(path, body);
     return this.queue.run(key, async () => {
-      await this.store.delete(path, body);
+      await this.writes.delete(path, body);
       this.forget(key);
     });
   }
@@ -150,7 +160,7 @@ export class JobService {
       if (state.job.nextRun === null) throw new JobConflictError('job is disabled; enable it before triggering');
       const now = this.clock.now();
       const job: Job = { ...state.job, triggeredAt: now, nextRun: now, attempts: 0, failingSince: null, updatedAt: now };
-      await this.store.upsert(job);
+      await this.writes.upsert(job);
       this.commit(key, job);
       return job;
     });
@@ -169,7 +179,7 @@ export class JobService {
       const job: Job = enabled
         ? { ...state.job, nextRun: Math.max(state.job.nextSched, now), triggeredAt: null, attempts: 0, failingSince: null, updatedAt: now }
         : { ...state.job, nextRun: null, triggeredAt: null, updatedAt: now };
-      await this.store.upsert(job);
+      await this.writes.upsert(job);
       this.commit(key, job);
       return job;
     });
@@ -217,7 +227,7 @@ export class JobService {
     if (state && state.version !== ticket.version && !sameSchedule(state.job, ticket.job)) {
       // Overtaken by a new schedule (PUT): record the run, keep the new schedule.
       const last = { lastRun: result.startedAt, lastStatus: result.status, lastError: result.error };
-      await this.store.recordLastRun({ path: state.job.path, body: state.job.body, ...last });
+      await this.outcomes.recordLastRun({ path: state.job.path, body: state.job.body, ...last });
       this.setJob(state, { ...state.job, ...last });
     } else if (state) {
       let next = applyOutcome(ticket.job, result, this.policy);
@@ -226,9 +236,9 @@ export class JobService {
         next = { kind: 'update', job: { ...next.job, nextRun: null } };
       }
       if (next.kind === 'delete') {
-        await this.store.delete(ticket.job.path, ticket.job.body);
+        await this.outcomes.delete(ticket.job.path, ticket.job.body);
         this.forget(ticket.key);
-      } else if (await this.store.update(next.job)) {
+      } else if (await this.outcomes.update(next.job)) {
         this.setJob(state, next.job);
       } else {
         this.forget(ticket.key); // the row is gone from under us: memory follows the database
