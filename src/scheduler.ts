@@ -58,6 +58,7 @@ export class Scheduler {
         log.warn({ job: splitJobKey(key), err: (error as Error).message }, 'writing a run outcome failed; will retry');
         options.onWriteBackFailed(error);
       },
+      onWriteBackBatch: (rows) => metrics.observeWriteBack(rows),
     });
     this.dispatcher = new Dispatcher({
       runs: this.service,
@@ -73,8 +74,6 @@ export class Scheduler {
           'callback',
         );
       },
-      // JobService writes each outcome with its own statement: a batch of one.
-      onWrittenBack: () => metrics.observeWriteBack(1),
     });
   }
 

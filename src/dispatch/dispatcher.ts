@@ -24,8 +24,6 @@ export interface DispatcherOptions {
   /** When a key became due (for lag); the hand-over time is used when unknown. */
   dueOf?: (key: string) => number | null | undefined;
   onRun?: (ticket: RunTicket, result: RunResult) => void;
-  /** After a run's outcome is written (or found overtaken); ms includes retries while the database was down. For metrics. */
-  onWrittenBack?: (ticket: RunTicket, ms: number) => void;
 }
 
 export interface DispatcherStats {
@@ -119,10 +117,9 @@ export class Dispatcher {
     }
     const result: RunResult = { ...response, startedAt, finishedAt: clock.now() };
     this.options.onRun?.(ticket, result);
-    const writing = performance.now();
+    // Written in batches with other outcomes (JobService); metrics count them there, per statement.
     const writeBack = runs.finishRun(ticket, result).then(() => {
       this.writeBacks.delete(writeBack);
-      this.options.onWrittenBack?.(ticket, performance.now() - writing);
     });
     this.writeBacks.add(writeBack);
   }

@@ -4,6 +4,7 @@ import { firstRunOf, type JobSpec } from './job-spec.js';
 import { jobKey, splitJobKey } from './job-key.js';
 import { servedSlot, type Job } from './job.js';
 import { StoreTimeoutError, StoreUnavailableError, type JobStore } from './job-store.js';
+import { JobWriter } from './job-writer.js';
 import { KeyQueue } from './key-queue.js';
 import { applyOutcome, type OutcomePolicy, type RunResult } from './run-outcome.js';
 
@@ -13,7 +14,8 @@ import { applyOutcome, type OutcomePolicy, type RunResult } from './run-outcome.
  *
  * Invariants:
  * - Every change of a key runs in that key's KeyQueue slot: database first; memory only after the
- *   commit. A failed commit throws and leaves memory untouched.
+ *   commit. A failed commit throws and leaves memory untouched. Writes of different keys share
+ *   multi-row statements (JobWriter, group commit); each still waits for its own row's commit.
  * - A key is in exactly one place: the wheel (enabled, waiting), running (a callback in flight or
  *   its outcome not yet written), or neither (disabled). Never two callbacks for one key.
  * - Nothing is written unless mayWrite() (this server holds the table's lease), and a write is
@@ -66,12 +68,18 @@ export interface JobServiceOptions {
   onWriteBackError?: (key: string, error: unknown) => void;
   /** Whether this server may write to the table now (it holds the lease). Default: always. */
   mayWrite?: () => boolean;
+  /** Told the number of run outcomes of every write-back statement that committed (for metrics). */
+  onWriteBackBatch?: (rows: number) => void;
 }
 
 export class JobService {
   private readonly states = new Map<string, JobState>();
   private readonly queue = new KeyQueue();
   private readonly store: JobStore;
+  /** API changes (PUT, DELETE, POST, PATCH). */
+  private readonly writes: JobWriter;
+  /** Run outcomes: their own batches, so a burst of outcomes never queues a PUT behind it. */
+  private readonly outcomes: JobWriter;
   private readonly timer: WheelTimer<string>;
   private readonly clock: Clock;
   private readonly policy: OutcomePolicy;
@@ -91,6 +99,8 @@ export class JobService {
 
   constructor(options: JobServiceOptions) {
     this.store = options.store;
+    this.writes = new JobWriter(options.store);
+    this.outcomes = new JobWriter(options.store, { onBatch: options.onWriteBackBatch });
     this.timer = options.timer;
     this.clock = options.clock;
     this.policy = options.policy;
@@ -156,7 +166,7 @@ export class JobService {
         updatedAt: now,
       };
       this.assertMayWrite();
-      await this.written(key, this.store.upsert(job));
+      await this.written(key, this.writes.upsert(job));
       this.commit(key, job);
       this.assertMayWrite();
       return job;
@@ -169,7 +179,7 @@ export class JobService {
     return this.queue.run(key, async () => {
       await this.settle(key);
       this.assertMayWrite();
-      await this.written(key, this.store.delete(path, body));
+      await this.written(key, this.writes.delete(path, body));
       this.forget(key);
       this.assertMayWrite();
     });
@@ -194,7 +204,7 @@ export class JobService {
           ? { ...state.job, nextRun: now, updatedAt: now }
           : { ...state.job, triggeredAt: now, nextRun: now, attempts: 0, failingSince: null, updatedAt: now };
       this.assertMayWrite();
-      await this.written(key, this.store.upsert(job));
+      await this.written(key, this.writes.upsert(job));
       this.commit(key, job);
       this.assertMayWrite();
       return job;
@@ -216,7 +226,7 @@ export class JobService {
         ? { ...state.job, nextRun: Math.max(state.job.nextSched, now), triggeredAt: null, attempts: 0, failingSince: null, updatedAt: now }
         : { ...state.job, nextRun: null, triggeredAt: null, updatedAt: now };
       this.assertMayWrite();
-      await this.written(key, this.store.upsert(job));
+      await this.written(key, this.writes.upsert(job));
       this.commit(key, job);
       this.assertMayWrite();
       return job;
@@ -269,18 +279,22 @@ export class JobService {
     if (state && state.version !== ticket.version && !sameSchedule(state.job, ticket.job)) {
       // Overtaken by a new schedule (PUT): record the run, keep the new schedule.
       const last = { lastRun: result.startedAt, lastStatus: result.status, lastError: result.error };
-      await this.store.recordLastRun({ path: state.job.path, body: state.job.body, ...last });
+      await this.outcomes.recordLastRun({ path: state.job.path, body: state.job.body, ...last });
       this.setJob(state, { ...state.job, ...last });
     } else if (state) {
       let next = applyOutcome(ticket.job, result, this.policy);
       if (next.kind === 'update' && state.job.nextRun === null) {
         // Disabled while running: the outcome still moves the slot, but the job stays disabled.
         next = { kind: 'update', job: { ...next.job, nextRun: null } };
+      } else if (next.kind === 'update' && state.job.triggeredAt !== null && state.job.triggeredAt !== ticket.job.triggeredAt) {
+        // Triggered while this run was in flight (the trigger's write raced the timer): the
+        // acknowledged extra run still happens, right after this one.
+        next = { kind: 'update', job: { ...next.job, triggeredAt: state.job.triggeredAt, nextRun: state.job.nextRun } };
       }
       if (next.kind === 'delete') {
-        await this.store.delete(ticket.job.path, ticket.job.body);
+        await this.outcomes.delete(ticket.job.path, ticket.job.body);
         this.forget(ticket.key);
-      } else if (await this.store.update(next.job)) {
+      } else if (await this.outcomes.update(next.job)) {
         this.setJob(state, next.job);
       } else {
         this.forget(ticket.key); // the row is gone from under us: memory follows the database

@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { DataSource, type Repository } from 'typeorm';
 import type { DatabaseSettings } from '../config/config.js';
 import { dataSourceOptions } from './data-source-options.js';
+import { jobKey } from './job-key.js';
 import type { Job } from './job.js';
 import type { JobRow } from './job.entity.js';
 
@@ -43,7 +44,8 @@ export type StoreOperation =
   | 'upsert'
   | 'delete'
   | 'update'
-  | 'record_last_run';
+  | 'record_last_run'
+  | 'existing';
 
 /** One statement, as reported to JobStoreOptions.onStatement. */
 export interface StatementTiming {
@@ -56,6 +58,17 @@ export interface StatementTiming {
 }
 
 const WRITES: ReadonlySet<StoreOperation> = new Set(['upsert', 'delete', 'update', 'record_last_run']);
+
+export interface JobKeyParts {
+  path: string;
+  body: string;
+}
+
+/** What an outcome overtaken by an API change still records. */
+export type LastRunRecord = Pick<Job, 'path' | 'body' | 'lastRun' | 'lastStatus' | 'lastError'>;
+
+/** Tries of one statement that keeps hitting deadlocks before it fails. */
+const DEADLOCK_ATTEMPTS = 3;
 
 export interface JobPage {
   jobs: Job[];
@@ -262,6 +275,33 @@ const JOB_COLUMNS = [
 
 const SELECT_COLUMNS = JOB_COLUMNS.map((column) => `\`${column}\``).join(', ');
 
+/** `(?, ?), (?, ?)` for a multi-row VALUES list. */
+function placeholders(rows: number, columns: number): string {
+  const row = `(${Array.from({ length: columns }, () => '?').join(', ')})`;
+  return Array.from({ length: rows }, () => row).join(', ');
+}
+
+/** A WHERE condition matching exactly these keys; an OR of key equalities is a range scan of the primary key on both databases. */
+function keyCondition(keys: readonly JobKeyParts[]): { where: string; parameters: unknown[] } {
+  return {
+    where: keys.map(() => '(path = ? AND body = ?)').join(' OR '),
+    parameters: keys.flatMap((key) => [key.path, key.body]),
+  };
+}
+
+/**
+ * Indexes of the items in key order. Concurrent multi-row statements that lock their rows in one
+ * order rarely deadlock each other.
+ */
+function byKeyOrder(keys: readonly JobKeyParts[]): number[] {
+  const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+  return keys.map((_, i) => i).sort((i, j) => compare(keys[i].path, keys[j].path) || compare(keys[i].body, keys[j].body));
+}
+
+function byKey<T extends JobKeyParts>(items: readonly T[]): T[] {
+  return byKeyOrder(items).map((i) => items[i]);
+}
+
 /**
  * Database access for jobs, through TypeORM: load all, upsert, delete, write back a run's outcome,
  * create the table. Every failure surfaces as StoreUnavailableError; nothing here touches memory.
@@ -442,58 +482,128 @@ export class JobStore {
     return rows.length > 0 ? fromRawRow(rows[0]) : null;
   }
 
-  /**
-   * Insert or replace the whole row: one statement (TypeORM's Repository.upsert follows its INSERT
-   * with a SELECT of the defaulted columns, doubling the work of every PUT).
-   */
+  /** Insert or replace one whole row (see upsertMany). */
   async upsert(job: Job): Promise<void> {
-    await this.execute('upsert', this.upsertSql, columnValues(job));
+    await this.upsertMany([job]);
   }
 
   async delete(path: string, body: string): Promise<void> {
-    await this.execute('delete', `DELETE FROM \`${this.table}\` WHERE path = ? AND body = ?`, [path, body]);
+    await this.deleteMany([{ path, body }]);
   }
 
   /** Writes a run's outcome over an existing row; returns false (and writes nothing) if the row is gone. */
   async update(job: Job): Promise<boolean> {
-    const [path, body, ...rest] = columnValues(job);
-    const affected = await this.execute('update', this.updateSql, [...rest, path, body]);
-    return affected > 0;
+    const [existed] = await this.updateMany([job]);
+    return existed;
   }
 
   /** For an outcome overtaken by an API change: only the last_* columns, never the schedule. */
-  async recordLastRun(job: Pick<Job, 'path' | 'body' | 'lastRun' | 'lastStatus' | 'lastError'>): Promise<void> {
-    await this.execute(
-      'record_last_run',
-      `UPDATE \`${this.table}\` SET last_run = ?, last_status = ?, last_error = ? WHERE path = ? AND body = ?`,
-      [dbTime(job.lastRun), job.lastStatus, errorColumn(job.lastError), job.path, job.body],
-    );
+  async recordLastRun(record: LastRunRecord): Promise<void> {
+    await this.recordLastRunMany([record]);
   }
 
-  private get upsertSql(): string {
-    const columns = JOB_COLUMNS.map((column) => `\`${column}\``).join(', ');
-    const values = JOB_COLUMNS.map(() => '?').join(', ');
+  /**
+   * Inserts or replaces whole rows (created_at of an existing row is kept): one multi-row
+   * statement, committed as one. Keys must be distinct. Raw SQL: TypeORM's Repository.upsert
+   * follows its INSERT with a SELECT of the defaulted columns.
+   */
+  async upsertMany(jobs: readonly Job[]): Promise<void> {
+    if (jobs.length === 0) return;
     const changed = JOB_COLUMNS.filter((column) => column !== 'path' && column !== 'body' && column !== 'created_at');
     const update =
       this.dialect === 'mysql'
         ? `ON DUPLICATE KEY UPDATE ${changed.map((c) => `\`${c}\` = VALUES(\`${c}\`)`).join(', ')}`
         : `ON CONFLICT (path, body) DO UPDATE SET ${changed.map((c) => `\`${c}\` = excluded.\`${c}\``).join(', ')}`;
-    return `INSERT INTO \`${this.table}\` (${columns}) VALUES (${values}) ${update}`;
+    const sorted = byKey(jobs);
+    const sql = `INSERT INTO \`${this.table}\` (${SELECT_COLUMNS}) VALUES ${placeholders(sorted.length, JOB_COLUMNS.length)} ${update}`;
+    await this.execute('upsert', sql, sorted.flatMap(columnValues));
   }
 
-  private get updateSql(): string {
-    const assignments = JOB_COLUMNS.slice(2).map((column) => `\`${column}\` = ?`).join(', ');
-    return `UPDATE \`${this.table}\` SET ${assignments} WHERE path = ? AND body = ?`;
+  /** Deletes rows by key (missing ones are no error): one statement. */
+  async deleteMany(keys: readonly JobKeyParts[]): Promise<void> {
+    if (keys.length === 0) return;
+    const { where, parameters } = keyCondition(byKey(keys));
+    await this.execute('delete', `DELETE FROM \`${this.table}\` WHERE ${where}`, parameters);
   }
 
-  /** Runs one statement; returns the rows it affected. */
+  /**
+   * Writes runs' outcomes (every column but the key and created_at) over existing rows, in one
+   * statement; a row that is gone stays gone. Returns, per job, whether its row existed.
+   */
+  async updateMany(jobs: readonly Job[]): Promise<boolean[]> {
+    if (jobs.length === 0) return [];
+    const createdAt = JOB_COLUMNS.indexOf('created_at');
+    const columns = JOB_COLUMNS.filter((_, i) => i !== createdAt);
+    const rows = jobs.map((job) => columnValues(job).filter((_, i) => i !== createdAt));
+    return this.updateFromValues('update', columns, jobs, rows);
+  }
+
+  /** For outcomes overtaken by an API change: only the last_* columns of rows that still exist. */
+  async recordLastRunMany(records: readonly LastRunRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    const columns = ['path', 'body', 'last_run', 'last_status', 'last_error'];
+    const rows = records.map((r) => [r.path, r.body, dbTime(r.lastRun), r.lastStatus, errorColumn(r.lastError)]);
+    await this.updateFromValues('record_last_run', columns, records, rows);
+  }
+
+  /**
+   * UPDATE of existing rows only, from a list of rows whose first two columns are the key: a
+   * join with a derived table on MySQL, UPDATE ... FROM on SQLite (an upsert could bring back a
+   * row deleted meanwhile). Returns, per row, whether it existed; only when fewer rows matched than
+   * were given does it ask which (a row deleted outside this server).
+   */
+  private async updateFromValues(
+    name: StoreOperation,
+    columns: readonly string[],
+    keys: readonly JobKeyParts[],
+    rows: readonly unknown[][],
+  ): Promise<boolean[]> {
+    const order = byKeyOrder(keys);
+    const parameters = order.flatMap((i) => rows[i]);
+    const set = columns.slice(2);
+    let sql: string;
+    if (this.dialect === 'mysql') {
+      const first = `SELECT ${columns.map((c) => `? AS \`${c}\``).join(', ')}`;
+      const rest = ` UNION ALL SELECT ${columns.map(() => '?').join(', ')}`.repeat(order.length - 1);
+      sql =
+        `UPDATE \`${this.table}\` AS t JOIN (${first}${rest}) AS v ON t.path = v.path AND t.body = v.body ` +
+        `SET ${set.map((c) => `t.\`${c}\` = v.\`${c}\``).join(', ')}`;
+    } else {
+      sql =
+        `WITH v(${columns.map((c) => `\`${c}\``).join(', ')}) AS (VALUES ${placeholders(order.length, columns.length)}) ` +
+        `UPDATE \`${this.table}\` SET ${set.map((c) => `\`${c}\` = v.\`${c}\``).join(', ')} ` +
+        `FROM v WHERE \`${this.table}\`.path = v.path AND \`${this.table}\`.body = v.body`;
+    }
+    // mysql2 connects with CLIENT_FOUND_ROWS: affected counts matched rows, changed or not.
+    const matched = await this.execute(name, sql, parameters);
+    if (matched >= keys.length) return keys.map(() => true);
+    const existing = await this.existingKeys(keys);
+    return keys.map((key) => existing.has(jobKey(key.path, key.body)));
+  }
+
+  /** Which of the given keys have a row. */
+  private async existingKeys(keys: readonly JobKeyParts[]): Promise<Set<string>> {
+    const { where, parameters } = keyCondition(keys);
+    const sql = `SELECT path, body FROM \`${this.table}\` WHERE ${where}`;
+    const rows = (await this.run('existing', () => this.dataSource.query(sql, parameters))) as JobKeyParts[];
+    return new Set(rows.map((row) => jobKey(row.path, row.body)));
+  }
+
+  /**
+   * Runs one statement; returns the rows it affected. A deadlock (concurrent multi-row writes
+   * taking gap locks) rolled the statement back whole, so it is run again, a few times at most.
+   */
   private execute(name: StoreOperation, sql: string, parameters: unknown[]): Promise<number> {
     return this.run(name, async () => {
-      const runner = this.dataSource.createQueryRunner();
-      try {
-        return (await runner.query(sql, parameters, true)).affected ?? 0;
-      } finally {
-        await runner.release();
+      for (let attempt = 1; ; attempt++) {
+        const runner = this.dataSource.createQueryRunner();
+        try {
+          return (await runner.query(sql, parameters, true)).affected ?? 0;
+        } catch (error) {
+          if (attempt >= DEADLOCK_ATTEMPTS || (error as { code?: unknown }).code !== 'ER_LOCK_DEADLOCK') throw error;
+        } finally {
+          await runner.release();
+        }
       }
     });
   }
