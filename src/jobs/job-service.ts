@@ -32,6 +32,8 @@ import { applyOutcome, type OutcomePolicy, type RunResult } from './run-outcome.
 interface JobState {
   job: Job;
   version: number;
+  /** The job's timer on the wheel (WheelTimer.place); -1 or stale when it has none. */
+  timer: number;
 }
 
 /** A callback about to be made: what to send, and the version to check the outcome against. */
@@ -240,7 +242,7 @@ export class JobService {
   startRun(key: string): RunTicket | null {
     const state = this.states.get(key);
     if (!state || this.running.has(key) || this.uncertain.has(key) || state.job.nextRun === null || state.job.nextRun > this.clock.now()) return null;
-    this.timer.cancel(key);
+    this.unplace(key, state);
     this.running.add(key);
     return { key, job: state.job, version: state.version, sched: servedSlot(state.job), attempt: state.job.attempts + 1 };
   }
@@ -311,7 +313,7 @@ export class JobService {
     if (!state) return;
     if (state.job.nextRun === null) this.disabledCount--;
     this.states.delete(key);
-    this.timer.cancel(key);
+    this.unplace(key, state);
   }
 
   private setJob(state: JobState, job: Job): void {
@@ -375,9 +377,10 @@ export class JobService {
       this.commit(key, job);
       return;
     }
-    this.states.set(key, { job, version: ++this.versions });
+    const state: JobState = { job, version: ++this.versions, timer: -1 };
+    this.states.set(key, state);
     if (job.nextRun === null) this.disabledCount++;
-    else this.timer.schedule(key, job.nextRun);
+    else state.timer = this.timer.place(-1, key, job.nextRun);
   }
 
   /** Memory after a committed API change: new version; back on the wheel unless it is running. */
@@ -387,7 +390,7 @@ export class JobService {
       this.setJob(state, job);
       state.version = ++this.versions;
     } else {
-      state = { job, version: ++this.versions };
+      state = { job, version: ++this.versions, timer: -1 };
       this.states.set(key, state);
       if (job.nextRun === null) this.disabledCount++;
     }
@@ -396,8 +399,13 @@ export class JobService {
 
   private place(key: string, state: JobState): void {
     if (this.running.has(key)) return; // its outcome puts it back
-    if (state.job.nextRun === null) this.timer.cancel(key);
-    else this.timer.schedule(key, state.job.nextRun);
+    if (state.job.nextRun === null) this.unplace(key, state);
+    else state.timer = this.timer.place(state.timer, key, state.job.nextRun);
+  }
+
+  private unplace(key: string, state: JobState): void {
+    this.timer.remove(state.timer, key);
+    state.timer = -1;
   }
 }
 

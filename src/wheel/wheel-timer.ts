@@ -45,10 +45,7 @@ export class WheelTimer<K> {
   /** wheel.add + re-arm the single timer if the wheel's next expiry is now earlier than the armed one. */
   schedule(key: K, dueMs: number): void {
     this.wheel.add(key, dueMs);
-    if (!this.running || this.firing) return; // the firing callback re-arms when it is done
-    const expiry = this.wheel.nextExpiry();
-    if (expiry === null) return;
-    if (this.armedAtMs === null || expiry < this.armedAtMs) this.arm();
+    this.armIfEarlier();
   }
 
   /**
@@ -56,7 +53,33 @@ export class WheelTimer<K> {
    * leaves the timer armed: it wakes up, finds nothing due and re-arms for the next expiry.)
    */
   cancel(key: K): boolean {
-    const removed = this.wheel.cancel(key);
+    return this.removed(this.wheel.cancel(key));
+  }
+
+  /**
+   * The wheel's handle API (no key index; see TimingWheel.insert), for a caller that keeps each
+   * key's handle: schedules key's timer, moving the one `handle` names if it still holds key,
+   * else inserting a new one. Returns the handle to keep.
+   */
+  place(handle: number, key: K, dueMs: number): number {
+    const placed = handle >= 0 && this.wheel.move(handle, key, dueMs) ? handle : this.wheel.insert(key, dueMs);
+    this.armIfEarlier();
+    return placed;
+  }
+
+  /** Removes the timer a handle names, if it still holds key (a fired or removed timer is not). */
+  remove(handle: number, key: K): boolean {
+    return handle >= 0 && this.removed(this.wheel.remove(handle, key));
+  }
+
+  private armIfEarlier(): void {
+    if (!this.running || this.firing) return; // the firing callback re-arms when it is done
+    const expiry = this.wheel.nextExpiry();
+    if (expiry === null) return;
+    if (this.armedAtMs === null || expiry < this.armedAtMs) this.arm();
+  }
+
+  private removed(removed: boolean): boolean {
     if (removed && this.wheel.size === 0 && !this.firing) this.disarm();
     return removed;
   }

@@ -267,6 +267,28 @@ describe('WheelTimer', () => {
     assert.deepEqual(deliveries, [{ at: T0 + 300, keys: ['b'] }]);
   });
 
+  test('handles: place() moves a live timer, inserts after it fired; remove() of a stale handle does nothing', () => {
+    const { clock, wheel, timer, deliveries } = setup();
+    timer.start();
+    let a = timer.place(-1, 'a', T0 + HOUR);
+    assert.equal(timer.armedAt, wheel.nextExpiry());
+    a = timer.place(a, 'a', T0 + 3); // moved earlier (within level 0): re-armed, still one timer
+    assert.equal(wheel.size, 1);
+    assert.equal(timer.armedAt, T0 + 3);
+    clock.advance(3);
+    assert.deepEqual(deliveries, [{ at: T0 + 3, keys: ['a'] }]);
+    assert.equal(timer.remove(a, 'a'), false, 'the fired timer is gone');
+    const b = timer.place(-1, 'b', T0 + 100);
+    const again = timer.place(a, 'a', T0 + 30); // a's old handle is stale (maybe reused by b): a new timer
+    assert.equal(wheel.size, 2);
+    assert.equal(timer.remove(b, 'b'), true);
+    assert.equal(timer.remove(again, 'a'), true);
+    assert.equal(wheel.size, 0);
+    assert.equal(timer.armedAt, null, 'disarmed when the wheel empties');
+    clock.advance(2 * HOUR);
+    assert.equal(deliveries.length, 1);
+  });
+
   test('an exception in onExpired propagates, and the timer is still re-armed', () => {
     const clock = new FakeClock(T0);
     const wheel = new TimingWheel<string>(T0);
