@@ -142,7 +142,7 @@ export class Metrics {
     });
     this.writeBackBatch = new Histogram({
       name: `${PREFIX}write_back_batch_size`,
-      help: 'Run outcomes written per database write. Each outcome is written by its own statement today, so every observation is 1.',
+      help: 'Run outcomes written per database statement (outcomes finishing together share one multi-row statement).',
       buckets: BATCH_BUCKETS,
       registers,
     });
@@ -171,7 +171,7 @@ export class Metrics {
     this.callbackDuration.observe(Math.max(0, result.finishedAt - result.startedAt) / 1000);
   }
 
-  /** One run's outcome has been written back (one statement per outcome today: a batch of 1). */
+  /** A statement carrying `batchSize` run outcomes has committed. */
   observeWriteBack(batchSize: number): void {
     this.writeBackBatch.observe(batchSize);
   }

@@ -94,7 +94,7 @@ describe('GET /metrics (live server)', () => {
     }
     const text = await eventually('three more outcomes', async () => {
       const t = await metrics();
-      return sample(t, 'dalga_write_back_batch_size_count') === 6 ? t : undefined;
+      return sample(t, 'dalga_write_back_batch_size_sum') === 6 ? t : undefined;
     });
     assert.equal(sample(text, 'dalga_callbacks_total{outcome="200"}'), 1);
     assert.equal(sample(text, 'dalga_callbacks_total{outcome="204"}'), 1);
@@ -106,12 +106,13 @@ describe('GET /metrics (live server)', () => {
     assert.equal(sample(text, 'dalga_callback_duration_seconds_bucket{le="0.5"}'), 3, 'three answers, none a timeout');
     assert.equal(sample(text, 'dalga_callback_duration_seconds_bucket{le="2.5"}'), 6, 'the timeouts took endpoint.timeout');
 
-    // One PUT = one upsert; 200 and 204 delete the one-off job; a failure updates it for its retry.
+    // One PUT (sent one after another) = one upsert; 200 and 204 delete the one-off job; a failure
+    // updates it for its retry. Outcomes written together share a statement (group commit).
     assert.equal(sample(text, 'dalga_db_write_duration_seconds_count{operation="upsert"}'), upserts + 3);
-    assert.ok((sample(text, 'dalga_db_write_duration_seconds_count{operation="delete"}') ?? 0) >= 2);
-    assert.ok((sample(text, 'dalga_db_write_duration_seconds_count{operation="update"}') ?? 0) >= 4);
-    assert.equal(sample(text, 'dalga_write_back_batch_size_bucket{le="1"}'), 6, 'each outcome is written on its own');
-    assert.equal(sample(text, 'dalga_write_back_batch_size_sum'), 6);
+    assert.ok((sample(text, 'dalga_db_write_duration_seconds_count{operation="delete"}') ?? 0) >= 1);
+    assert.ok((sample(text, 'dalga_db_write_duration_seconds_count{operation="update"}') ?? 0) >= 1);
+    const statements = sample(text, 'dalga_write_back_batch_size_count') ?? 0;
+    assert.ok(statements >= 1 && statements <= 6, `6 outcomes in ${statements} statements`);
   });
 
   test('jobs, disabled jobs and timers per wheel level match /status and /debug/wheel', async () => {

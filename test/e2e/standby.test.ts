@@ -88,7 +88,14 @@ describe('hot standby (mysql)', { skip: await skipUnlessMysql('mysql') }, () => 
     await db?.drop();
     if (takeovers.length > 0) {
       const ms = takeovers.map((t) => t.ms);
-      const summary = { takeovers: takeovers.length, medianMs: median(ms), worstMs: Math.max(...ms), byFault: takeovers };
+      const summary = {
+        takeovers: takeovers.length,
+        medianMs: median(ms),
+        worstMs: Math.max(...ms),
+        byFault: takeovers,
+        callbacks: endpoint.received.length,
+        slotsFiredByTwo: slotsFiredByTwo(endpoint.received).size,
+      };
       process.stdout.write(`STANDBY-SUMMARY ${JSON.stringify(summary)}\n`);
     }
   });
