@@ -54,7 +54,8 @@ for (const kind of ['mysql', 'sqlite'] as DatabaseKind[]) {
       }
     });
 
-    test('values written into the table (mysql): run history, ms fractions and leap-day times', { skip: kind !== 'mysql' }, async () => {
+    // Written with SQL straight into MariaDB (SQLite gets the same values through the API above).
+    if (kind === 'mysql') test('values written into the table: run history, ms fractions and leap-day times', async () => {
       const table = `\`${stack.db.table}\``;
       const soon = new Date(Date.now() + 2_000).toISOString().replace('T', ' ').replace('Z', '');
       await mysqlQuery(

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mysql from 'mysql2/promise';
+import { buildConfig, type DatabaseSettings } from '../../src/config/config.js';
 
 /**
  * The databases end-to-end tests run against: the embedded SQLite default and the real MariaDB
@@ -94,4 +95,13 @@ export function createTestDatabase(kind: DatabaseKind): TestDatabase {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** The server's own settings for a test database (for tests that open a JobStore directly). */
+export function databaseSettings(db: TestDatabase): DatabaseSettings {
+  return buildConfig(
+    db.kind === 'mysql'
+      ? { mysql: { host: MYSQL.host, port: String(MYSQL.port), db: MYSQL.database, table: db.table, user: MYSQL.user, password: MYSQL.password } }
+      : { sqlite: { file: join(db.dir, 'dalga.sqlite'), table: db.table } },
+  ).database;
 }

@@ -4,30 +4,20 @@
  * an outcome whose write fails is retried until it lands.
  */
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
-import { buildConfig, type RawConfig } from '../../src/config/config.js';
 import { jobKey } from '../../src/jobs/job-key.js';
 import { JobService, type RunTicket } from '../../src/jobs/job-service.js';
 import { parseJobSpec } from '../../src/jobs/job-spec.js';
 import { JobStore, StoreUnavailableError, type StatementTiming } from '../../src/jobs/job-store.js';
 import { TimingWheel } from '../../src/wheel/timing-wheel.js';
 import { WheelTimer } from '../../src/wheel/wheel-timer.js';
-import { createTestDatabase, MYSQL, skipUnlessMysql, type DatabaseKind, type TestDatabase } from '../helpers/databases.js';
+import { createTestDatabase, databaseSettings, skipUnlessMysql, type DatabaseKind, type TestDatabase } from '../helpers/databases.js';
 import { eventually } from '../helpers/eventually.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 
 const T0 = Date.UTC(2026, 0, 2, 3, 4, 5, 0);
 const MINUTE = 60_000;
 const RETRY_MS = 1_000;
-
-function settingsOf(db: TestDatabase) {
-  const raw: RawConfig =
-    db.kind === 'mysql'
-      ? { mysql: { host: MYSQL.host, port: String(MYSQL.port), db: MYSQL.database, table: db.table, user: MYSQL.user, password: MYSQL.password } }
-      : { sqlite: { file: join(db.dir, 'dalga.sqlite'), table: db.table } };
-  return buildConfig(raw).database;
-}
 
 for (const kind of ['mysql', 'sqlite'] as DatabaseKind[]) {
   describe(`JobService group commit (${kind})`, { skip: await skipUnlessMysql(kind) }, () => {
@@ -45,7 +35,7 @@ for (const kind of ['mysql', 'sqlite'] as DatabaseKind[]) {
 
     before(async () => {
       db = createTestDatabase(kind);
-      store = await JobStore.open(settingsOf(db), { onStatement: (timing) => statements.push(timing) });
+      store = await JobStore.open(databaseSettings(db), { onStatement: (timing) => statements.push(timing) });
       await store.createTable();
     });
 

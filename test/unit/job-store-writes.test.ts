@@ -3,13 +3,11 @@
  * real MariaDB and on SQLite.
  */
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { buildConfig, type RawConfig } from '../../src/config/config.js';
 import type { Job } from '../../src/jobs/job.js';
 import { JobStore, StoreUnavailableError, type StatementTiming } from '../../src/jobs/job-store.js';
 import { JobWriter } from '../../src/jobs/job-writer.js';
-import { createTestDatabase, MYSQL, skipUnlessMysql, type DatabaseKind, type TestDatabase } from '../helpers/databases.js';
+import { createTestDatabase, databaseSettings, skipUnlessMysql, type DatabaseKind, type TestDatabase } from '../helpers/databases.js';
 
 const T0 = Date.UTC(2026, 0, 2, 3, 4, 5, 678);
 
@@ -35,14 +33,6 @@ function job(path: string, body: string, overrides: Partial<Job> = {}): Job {
   };
 }
 
-function settingsOf(db: TestDatabase) {
-  const raw: RawConfig =
-    db.kind === 'mysql'
-      ? { mysql: { host: MYSQL.host, port: String(MYSQL.port), db: MYSQL.database, table: db.table, user: MYSQL.user, password: MYSQL.password } }
-      : { sqlite: { file: join(db.dir, 'dalga.sqlite'), table: db.table } };
-  return buildConfig(raw).database;
-}
-
 for (const kind of ['mysql', 'sqlite'] as DatabaseKind[]) {
   describe(`JobStore multi-row writes (${kind})`, { skip: await skipUnlessMysql(kind) }, () => {
     let db: TestDatabase;
@@ -52,7 +42,7 @@ for (const kind of ['mysql', 'sqlite'] as DatabaseKind[]) {
 
     before(async () => {
       db = createTestDatabase(kind);
-      store = await JobStore.open(settingsOf(db), { onStatement: (timing) => statements.push(timing) });
+      store = await JobStore.open(databaseSettings(db), { onStatement: (timing) => statements.push(timing) });
       await store.createTable();
     });
 
@@ -155,7 +145,7 @@ for (const kind of ['mysql', 'sqlite'] as DatabaseKind[]) {
     });
 
     test('a failed statement fails every write in it with StoreUnavailableError', async () => {
-      const missing = await JobStore.open({ ...settingsOf(db), table: `${db.table}_missing` });
+      const missing = await JobStore.open({ ...databaseSettings(db), table: `${db.table}_missing` });
       try {
         const writer = new JobWriter(missing, { maxInFlight: 1 });
         const results = await Promise.allSettled(['a', 'b', 'c'].map((body) => writer.upsert(job('fail', body))));
