@@ -303,6 +303,6 @@ export class Dalga {
     await this.leadership.stop().catch(() => {});
     await this.store.close();
     this.metrics.close();
-    log.info('stopped');
+    if (this.started) log.info('stopped'); // a start that failed says why instead (cli.ts)
   }
 }
