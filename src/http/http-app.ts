@@ -16,6 +16,8 @@ const FORM_LIMIT = '64kb';
 function formBody() {
   const parse = bodyParser({ enableTypes: ['form'], formLimit: FORM_LIMIT });
   return async (ctx: Koa.Context, next: Koa.Next) => {
+    // The parser runs with a stand-in `next`, so that only its own errors are caught here (not
+    // those of the routes, which run after it).
     let parsed = false;
     try {
       await parse(ctx, async () => {

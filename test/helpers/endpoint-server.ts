@@ -1,5 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { ArrivalSignal } from './arrival-signal.js';
 
 /** One callback as the endpoint saw it. */
 export interface ReceivedCallback {
@@ -24,7 +25,7 @@ export class EndpointServer {
   readonly received: ReceivedCallback[] = [];
   responder: Responder = () => ({ status: 200 });
   private readonly server: http.Server;
-  private readonly waiters = new Set<() => void>();
+  private readonly arrivals = new ArrivalSignal('endpoint');
 
   private constructor() {
     this.server = http.createServer((req, res) => {
@@ -39,7 +40,7 @@ export class EndpointServer {
           at: Date.now(),
         };
         const index = this.received.push(callback) - 1;
-        for (const wake of this.waiters) wake();
+        this.arrivals.wake();
         const reply = this.responder(callback, index);
         if ('hang' in reply) return;
         const answer = () => {
@@ -72,22 +73,14 @@ export class EndpointServer {
     count = 1,
     timeoutMs = 10_000,
   ): Promise<ReceivedCallback[]> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const found = this.matching(predicate);
-      if (found.length >= count) return found;
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`endpoint: expected ${count} matching callbacks, got ${found.length}`);
-      await new Promise<void>((resolve) => {
-        const wake = () => {
-          this.waiters.delete(wake);
-          clearTimeout(timer);
-          resolve();
-        };
-        const timer = setTimeout(wake, left);
-        this.waiters.add(wake);
-      });
-    }
+    return this.arrivals.until(
+      () => {
+        const found = this.matching(predicate);
+        return found.length >= count ? found : null;
+      },
+      () => `${count} matching callbacks, got ${this.matching(predicate).length}`,
+      timeoutMs,
+    );
   }
 
   async close(): Promise<void> {

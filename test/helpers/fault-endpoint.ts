@@ -1,5 +1,6 @@
 import { STATUS_CODES } from 'node:http';
 import net from 'node:net';
+import { ArrivalSignal } from './arrival-signal.js';
 
 /**
  * How the endpoint treats one request. It speaks HTTP/1.1 by hand over raw TCP, so it can also
@@ -60,7 +61,7 @@ export class FaultEndpoint {
   connections = 0;
   private readonly server: net.Server;
   private readonly sockets = new Set<net.Socket>();
-  private readonly waiters = new Set<() => void>();
+  private readonly arrivals = new ArrivalSignal('fault endpoint');
 
   private constructor() {
     this.server = net.createServer((socket) => this.accept(socket));
@@ -89,32 +90,13 @@ export class FaultEndpoint {
   }
 
   /** Resolves once `probe` returns non-null, re-checked on every arrival and every exchange end. */
-  async waitUntil<T>(probe: () => T | null, what: string, timeoutMs = 10_000): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const value = probe();
-      if (value !== null) return value;
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`fault endpoint: timed out waiting for ${what}`);
-      await new Promise<void>((resolve) => {
-        const wake = () => {
-          this.waiters.delete(wake);
-          clearTimeout(timer);
-          resolve();
-        };
-        const timer = setTimeout(wake, left);
-        this.waiters.add(wake);
-      });
-    }
+  waitUntil<T>(probe: () => T | null, what: string, timeoutMs = 10_000): Promise<T> {
+    return this.arrivals.until(probe, what, timeoutMs);
   }
 
   async close(): Promise<void> {
     for (const socket of this.sockets) socket.destroy();
     await new Promise((resolve) => this.server.close(resolve));
-  }
-
-  private wake(): void {
-    for (const wake of [...this.waiters]) wake();
   }
 
   private accept(socket: net.Socket): void {
@@ -133,7 +115,7 @@ export class FaultEndpoint {
       if (current === request) current = null;
       stopFault?.();
       stopFault = null;
-      this.wake();
+      this.arrivals.wake();
       // A keep-alive client may already have sent its next request.
       if (end === 'answered') setImmediate(parse);
     };
@@ -232,7 +214,7 @@ export class FaultEndpoint {
       current = request;
       this.open++;
       this.maxOpen = Math.max(this.maxOpen, this.open);
-      this.wake();
+      this.arrivals.wake();
       serve(request, this.pick(request, index));
     };
 

@@ -1,6 +1,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { TimingWheel, type WheelEntry, type WheelOptions } from '../../src/wheel/timing-wheel.js';
+import { SeededRandom } from '../helpers/seeded-random.js';
 
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
@@ -10,15 +11,10 @@ const YEAR = 365 * DAY;
 /** An arbitrary, unaligned epoch time: 2025-01-01T00:00:00.000Z + 12 345 ms. */
 const T0 = Date.UTC(2025, 0, 1) + 12_345;
 
-/** Deterministic PRNG (mulberry32). */
+/** Deterministic PRNG: the same seed gives the same timers. */
 function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) | 0;
-    let t = Math.imul(s ^ (s >>> 15), 1 | s);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const random = new SeededRandom(seed);
+  return () => random.next();
 }
 
 /**
