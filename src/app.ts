@@ -4,10 +4,10 @@ import type Router from '@koa/router';
 import { hostname } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import { systemClock, type Clock } from './clock.js';
-import { FileLock } from './cluster/file-lock.js';
 import type { Lease } from './cluster/lease.js';
 import { Leadership, type RoleChange } from './cluster/leadership.js';
 import { createLeaseTable, MysqlLease } from './cluster/mysql-lease.js';
+import { SqliteProcessLock } from './cluster/sqlite-process-lock.js';
 import type { Config } from './config/config.js';
 import { lagSeconds } from './dispatch/lag.js';
 import { createHttpApp } from './http/http-app.js';
@@ -73,7 +73,7 @@ export class Dalga {
     this.lease =
       config.database.kind === 'mysql'
         ? new MysqlLease(config.database, { instanceId: this.instanceId, leaseMs: LEASE_MS })
-        : new FileLock(`${config.database.file}.lock`, this.instanceId);
+        : new SqliteProcessLock(`${config.database.file}.server-lock`, this.instanceId);
     this.leadership = new Leadership({
       lease: this.lease,
       clock,
@@ -163,9 +163,15 @@ export class Dalga {
         store: this.store,
         metrics: this.metrics,
         instanceId: this.instanceId,
+        fence: this.lease.fence(),
         isActive: () => this.leadership.valid(),
         onWriteBackFailed: (error) => {
           if (!(error instanceof NotActiveError)) this.leadership.distrust();
+        },
+        onFenced: () => {
+          if (this.scheduler !== scheduler) return;
+          log.warn('fenced: a write found that another Dalga server took over the jobs table; stepping down');
+          void this.leadership.resign();
         },
       });
       this.scheduler = scheduler;
@@ -215,7 +221,7 @@ export class Dalga {
         instanceId: this.instanceId,
         version,
         database: config.database.kind,
-        startedAt: this.clock.now(),
+        startedAt: this.clock.monotonic(),
         progress: this.progress,
       });
       healthRoutes(router, { progress: this.progress, pingDatabase: () => this.store.ping() });
@@ -244,7 +250,7 @@ export class Dalga {
 
   private async load(scheduler: Scheduler): Promise<void> {
     const { log } = this.options;
-    const started = this.clock.now();
+    const started = this.clock.monotonic();
     this.progress.loaded = 0;
     this.progress.expected = null;
     // Counted beside the load, not before it: a full scan of a large table costs as much as a
@@ -260,7 +266,7 @@ export class Dalga {
     const report = () => {
       const loaded = scheduler.service.counts().total;
       this.progress.loaded = loaded;
-      const now = this.clock.now();
+      const now = this.clock.monotonic();
       if (now - lastReport < PROGRESS_EVERY_MS) return;
       lastReport = now;
       const expected = this.progress.expected;
@@ -281,7 +287,7 @@ export class Dalga {
     }
     if (this.scheduler !== scheduler) return; // another server took over meanwhile
     this.progress.loaded = scheduler.service.counts().total;
-    log.info({ jobs: this.progress.loaded, ms: this.clock.now() - started, database: describe(this.options.config.database) }, 'ready');
+    log.info({ jobs: this.progress.loaded, ms: Math.round(this.clock.monotonic() - started), database: describe(this.options.config.database) }, 'ready');
   }
 
   /** Graceful stop; safe to call more than once. */

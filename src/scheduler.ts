@@ -7,6 +7,7 @@ import { JobService } from './jobs/job-service.js';
 import type { JobStore } from './jobs/job-store.js';
 import type { Logger } from './log/logger.js';
 import type { Metrics } from './metrics/metrics.js';
+import type { WriteFence } from './jobs/write-fence.js';
 import { TimingWheel } from './wheel/timing-wheel.js';
 import { WheelTimer } from './wheel/wheel-timer.js';
 
@@ -17,8 +18,12 @@ export interface SchedulerOptions {
   store: JobStore;
   metrics: Metrics;
   instanceId: string;
+  /** This term's claim to the table (Lease.fence()): every write is fenced with it. */
+  fence: WriteFence;
   /** Whether this server holds the table's lease now: nothing fires or is written otherwise. */
   isActive: () => boolean;
+  /** A write found that another server took over: this term is over. */
+  onFenced: () => void;
   /** A run's outcome could not be written (it is retried); the database may be gone. */
   onWriteBackFailed: (error: unknown) => void;
 }
@@ -39,7 +44,10 @@ export class Scheduler {
 
   constructor(options: SchedulerOptions) {
     const { config, log, clock, metrics } = options;
-    this.timer = new WheelTimer(new TimingWheel<string>(clock.now()), clock, (keys) => this.dispatcher.enqueue(keys));
+    this.timer = new WheelTimer(new TimingWheel<string>(clock.now()), clock, (keys) => this.dispatcher.enqueue(keys), {
+      onClockStep: (stepMs) =>
+        log.warn({ step_ms: Math.round(stepMs) }, `the wall clock stepped ${stepMs > 0 ? 'forward' : 'back'}; due times follow the wall clock`),
+    });
     this.callbacks = new CallbackClient({
       baseUrl: config.endpoint.baseUrl,
       timeoutMs: config.endpoint.timeoutMs,
@@ -50,6 +58,8 @@ export class Scheduler {
     });
     this.service = new JobService({
       store: options.store,
+      fence: options.fence,
+      onFenced: options.onFenced,
       timer: this.timer,
       clock,
       policy: { ...config.jobs, random: Math.random },

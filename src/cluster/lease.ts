@@ -1,3 +1,5 @@
+import type { WriteFence } from '../jobs/write-fence.js';
+
 /**
  * The right to be the one server that fires a jobs table's jobs and writes it.
  *
@@ -12,6 +14,8 @@ export interface Lease {
   acquire(): Promise<boolean>;
   /** Extends the lease; false when another server took it. Throws when the database cannot be reached. */
   renew(): Promise<boolean>;
+  /** The claim every write of this holder's term is fenced with (call while holding the lease). */
+  fence(): WriteFence;
   /** Gives the lease up at once (graceful stop), so a standby need not wait for it to run out. */
   release(): Promise<void>;
   /** The instance id of the current holder, or null when nobody holds it (for /status). */

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import mysql from 'mysql2/promise';
 import type { MysqlSettings } from '../config/config.js';
 import { StoreUnavailableError, type JobStore } from '../jobs/job-store.js';
+import type { WriteFence } from '../jobs/write-fence.js';
 import type { Lease } from './lease.js';
 
 export interface MysqlLeaseOptions {
@@ -19,7 +20,10 @@ export function leaseTableName(table: string): string {
   return name.length <= 64 ? name : `dalga_lease_${createHash('sha256').update(table).digest('hex').slice(0, 40)}`;
 }
 
-/** One row, id 1. owner '' = nobody; token counts takeovers, so a holder can tell it was replaced. */
+/**
+ * One row, id 1. owner '' = nobody; token counts takeovers, so a holder can tell it was replaced;
+ * writes counts the fenced write transactions (each bumps it, see WriteFence).
+ */
 export function leaseTableSql(table: string): string[] {
   const lease = leaseTableName(table);
   return [
@@ -27,17 +31,26 @@ export function leaseTableSql(table: string): string[] {
       id TINYINT UNSIGNED NOT NULL PRIMARY KEY,
       owner VARCHAR(255) NOT NULL,
       token BIGINT UNSIGNED NOT NULL,
-      expires_at DATETIME(3) NOT NULL
+      expires_at DATETIME(3) NOT NULL,
+      writes BIGINT UNSIGNED NOT NULL DEFAULT 0
     ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`,
     `INSERT IGNORE INTO \`${lease}\` (id, owner, token, expires_at) VALUES (1, '', 0, '1970-01-01 00:00:01')`,
   ];
 }
 
-/** Creates the lease table of a MySQL jobs table if it is missing (safe to run twice). */
+/** Creates the lease table of a MySQL jobs table if it is missing, or adds what an older one lacks (safe to run twice). */
 export async function createLeaseTable(store: JobStore): Promise<void> {
   if (store.settings.kind !== 'mysql') return;
+  const lease = leaseTableName(store.settings.table);
   try {
     for (const sql of leaseTableSql(store.settings.table)) await store.dataSource.query(sql);
+    const columns = (await store.dataSource.query(
+      'SELECT COLUMN_NAME AS name FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?',
+      [lease],
+    )) as { name: string }[];
+    if (!columns.some((column) => column.name === 'writes')) {
+      await store.dataSource.query(`ALTER TABLE \`${lease}\` ADD COLUMN writes BIGINT UNSIGNED NOT NULL DEFAULT 0`);
+    }
   } catch (error) {
     throw new StoreUnavailableError(`creating the lease table failed: ${(error as Error).message}`);
   }
@@ -87,6 +100,11 @@ export class MysqlLease implements Lease {
     ]);
     if (renewed === 0) this.token = null;
     return renewed > 0;
+  }
+
+  fence(): WriteFence {
+    if (this.token === null) throw new Error('fence(): this server does not hold the lease');
+    return { kind: 'lease', leaseTable: leaseTableName(this.settings.table), owner: this.options.instanceId, token: this.token };
   }
 
   async release(): Promise<void> {

@@ -24,6 +24,9 @@ export function dataSourceOptions(settings: DatabaseSettings, keyCollation?: str
     synchronize: false,
     logging: false,
     connectTimeout: 5_000,
+    // A fenced write is one transaction sent as one query (JobStore.write); every value is still
+    // bound as a parameter, never spliced in.
+    multipleStatements: true,
     poolSize: 64,
     extra: { enableKeepAlive: true, keepAliveInitialDelay: 10_000 },
   };

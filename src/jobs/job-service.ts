@@ -3,10 +3,12 @@ import type { WheelTimer } from '../wheel/wheel-timer.js';
 import { firstRunOf, type JobSpec } from './job-spec.js';
 import { jobKey, splitJobKey } from './job-key.js';
 import { servedSlot, type Job } from './job.js';
-import { StoreTimeoutError, StoreUnavailableError, type JobStore } from './job-store.js';
+import type { JobStore } from './job-store.js';
 import { JobWriter } from './job-writer.js';
 import { KeyQueue } from './key-queue.js';
 import { applyOutcome, type OutcomePolicy, type RunResult } from './run-outcome.js';
+import { FencedError, StoreUncertainError, StoreUnavailableError } from './store-errors.js';
+import type { WriteFence } from './write-fence.js';
 
 /**
  * The write-through coordinator between the database (the truth) and memory (the wheel and the
@@ -18,12 +20,16 @@ import { applyOutcome, type OutcomePolicy, type RunResult } from './run-outcome.
  *   multi-row statements (JobWriter, group commit); each still waits for its own row's commit.
  * - A key is in exactly one place: the wheel (enabled, waiting), running (a callback in flight or
  *   its outcome not yet written), or neither (disabled). Never two callbacks for one key.
- * - Nothing is written unless mayWrite() (this server holds the table's lease), and a write is
- *   acknowledged only if mayWrite() still holds after its commit: a server that lost the lease
- *   must not answer 201 for a row that the new active server may have loaded without it.
- * - A write that timed out may still land later: its key becomes uncertain. An uncertain key does
- *   not fire, and before anything else happens to it (and in the background) its row is read
- *   back and memory follows the database.
+ * - Every write is fenced by this term's claim to the table (WriteFence), checked by the database
+ *   in the write's own transaction: once another server has taken over, no write of this one can
+ *   commit, and one that tries (FencedError) makes this server step down. So a committed write is
+ *   in the table any successor loads, and may be acknowledged. mayWrite() (this server still
+ *   trusts its lease) only saves sending writes that would be refused.
+ * - A write whose outcome is unknown (timeout, connection lost after sending: StoreUncertainError)
+ *   makes its key uncertain. An uncertain key does not fire, and before anything else happens to
+ *   it (and in the background) its row is read back and memory follows the database.
+ * - A job is taken off the wheel to run only when it is due by the wall clock: after the wall
+ *   clock stepped back, the wheel hands out jobs early (WheelTime), and they go back on it.
  * - Every API change bumps the key's version. A run's outcome carries the version it started
  *   with; if the version moved, the outcome writes last_* only: it never overwrites the new
  *   schedule and never brings back a deleted job.
@@ -62,6 +68,10 @@ export class NotActiveError extends StoreUnavailableError {
 
 export interface JobServiceOptions {
   store: JobStore;
+  /** This term's claim to the table: every write commits only while it is current. */
+  fence: WriteFence;
+  /** A write found the fence moved: another server holds the table now; this one must step down. */
+  onFenced?: () => void;
   timer: WheelTimer<string>;
   clock: Clock;
   policy: OutcomePolicy;
@@ -88,6 +98,7 @@ export class JobService {
   private readonly writeBackRetryMs: number;
   private readonly onWriteBackError: (key: string, error: unknown) => void;
   private readonly mayWrite: () => boolean;
+  private readonly onFenced: () => void;
   /** Set when another server took over: outcomes still pending are dropped (it runs those slots). */
   private abandoned = false;
   private versions = 0;
@@ -101,14 +112,15 @@ export class JobService {
 
   constructor(options: JobServiceOptions) {
     this.store = options.store;
-    this.writes = new JobWriter(options.store);
-    this.outcomes = new JobWriter(options.store, { onBatch: options.onWriteBackBatch });
+    this.writes = new JobWriter(options.store, options.fence);
+    this.outcomes = new JobWriter(options.store, options.fence, { onBatch: options.onWriteBackBatch });
     this.timer = options.timer;
     this.clock = options.clock;
     this.policy = options.policy;
     this.writeBackRetryMs = options.writeBackRetryMs ?? 1_000;
     this.onWriteBackError = options.onWriteBackError ?? (() => {});
     this.mayWrite = options.mayWrite ?? (() => true);
+    this.onFenced = options.onFenced ?? (() => {});
   }
 
   /**
@@ -170,7 +182,6 @@ export class JobService {
       this.assertMayWrite();
       await this.written(key, this.writes.upsert(job));
       this.commit(key, job);
-      this.assertMayWrite();
       return job;
     });
   }
@@ -183,7 +194,6 @@ export class JobService {
       this.assertMayWrite();
       await this.written(key, this.writes.delete(path, body));
       this.forget(key);
-      this.assertMayWrite();
     });
   }
 
@@ -208,7 +218,6 @@ export class JobService {
       this.assertMayWrite();
       await this.written(key, this.writes.upsert(job));
       this.commit(key, job);
-      this.assertMayWrite();
       return job;
     });
   }
@@ -230,7 +239,6 @@ export class JobService {
       this.assertMayWrite();
       await this.written(key, this.writes.upsert(job));
       this.commit(key, job);
-      this.assertMayWrite();
       return job;
     });
   }
@@ -241,7 +249,11 @@ export class JobService {
    */
   startRun(key: string): RunTicket | null {
     const state = this.states.get(key);
-    if (!state || this.running.has(key) || this.uncertain.has(key) || state.job.nextRun === null || state.job.nextRun > this.clock.now()) return null;
+    if (!state || this.running.has(key) || this.uncertain.has(key) || state.job.nextRun === null) return null;
+    if (state.job.nextRun > this.clock.now()) {
+      this.place(key, state); // handed out early (the wall clock stepped back): not due yet
+      return null;
+    }
     this.unplace(key, state);
     this.running.add(key);
     return { key, job: state.job, version: state.version, sched: servedSlot(state.job), attempt: state.job.attempts + 1 };
@@ -265,6 +277,10 @@ export class JobService {
           });
           return;
         } catch (error) {
+          if (error instanceof FencedError) {
+            this.fenced();
+            return;
+          }
           this.onWriteBackError(ticket.key, error);
           await new Promise((resolve) => this.clock.setTimeout(() => resolve(undefined), delay));
           delay = Math.min(delay * 2, 30_000);
@@ -321,17 +337,26 @@ export class JobService {
     state.job = job;
   }
 
-  /** Awaits an API write; one that timed out leaves its key uncertain. */
+  /** Awaits an API write; one whose outcome is unknown leaves its key uncertain. */
   private async written(key: string, write: Promise<unknown>): Promise<void> {
     try {
       await write;
     } catch (error) {
-      if (error instanceof StoreTimeoutError) {
+      if (error instanceof StoreUncertainError) {
         this.uncertain.add(key);
         this.reconcileSoon();
+      } else if (error instanceof FencedError) {
+        this.fenced();
       }
       throw error;
     }
+  }
+
+  /** Another server holds the table: write nothing more, and let the owner step down. */
+  private fenced(): void {
+    if (this.abandoned) return;
+    this.abandoned = true;
+    this.onFenced();
   }
 
   /** Makes memory follow the database for an uncertain key (in its KeyQueue slot). Throws while the database cannot say. */

@@ -5,26 +5,13 @@ import { dataSourceOptions } from './data-source-options.js';
 import { jobKey } from './job-key.js';
 import type { Job } from './job.js';
 import type { JobRow } from './job.entity.js';
+import { FencedError, StoreUncertainError, StoreUnavailableError } from './store-errors.js';
+import { leaseClaim, type WriteFence } from './write-fence.js';
 
-/** Any failure to reach or use the database: the API answers 503, callbacks keep their outcome for later. */
-export class StoreUnavailableError extends Error {
-  override name = 'StoreUnavailableError';
-}
-
-/**
- * A statement that did not answer in time. Unlike other failures, it may still have been applied
- * (it can be on its way, or executing): the caller cannot assume nothing changed.
- */
-export class StoreTimeoutError extends StoreUnavailableError {
-  override name = 'StoreTimeoutError';
-}
-
-export class TableMissingError extends Error {
-  override name = 'TableMissingError';
-}
+export { FencedError, StoreUncertainError, StoreUnavailableError, TableMissingError } from './store-errors.js';
 
 export interface JobStoreOptions {
-  /** A statement taking longer than this fails with StoreUnavailableError (the statement itself may still land). Default 10 s. */
+  /** A statement taking longer than this fails (a write with StoreUncertainError: it may still land). Default 10 s. */
   queryTimeoutMs?: number;
   /** Rows per page when loading from SQLite (MySQL streams); small enough that timers run between pages. Default 5,000. */
   loadPageSize?: number;
@@ -67,7 +54,7 @@ export interface JobKeyParts {
 /** What an outcome overtaken by an API change still records. */
 export type LastRunRecord = Pick<Job, 'path' | 'body' | 'lastRun' | 'lastStatus' | 'lastError'>;
 
-/** Tries of one statement that keeps hitting deadlocks before it fails. */
+/** Tries of one write that keeps hitting deadlocks (or Galera certification conflicts) before it fails. */
 const DEADLOCK_ATTEMPTS = 3;
 
 export interface JobPage {
@@ -482,68 +469,57 @@ export class JobStore {
     return rows.length > 0 ? fromRawRow(rows[0]) : null;
   }
 
-  /** Insert or replace one whole row (see upsertMany). */
-  async upsert(job: Job): Promise<void> {
-    await this.upsertMany([job]);
-  }
-
-  async delete(path: string, body: string): Promise<void> {
-    await this.deleteMany([{ path, body }]);
-  }
-
-  /** Writes a run's outcome over an existing row; returns false (and writes nothing) if the row is gone. */
-  async update(job: Job): Promise<boolean> {
-    const [existed] = await this.updateMany([job]);
-    return existed;
-  }
-
-  /** For an outcome overtaken by an API change: only the last_* columns, never the schedule. */
-  async recordLastRun(record: LastRunRecord): Promise<void> {
-    await this.recordLastRunMany([record]);
-  }
-
   /**
    * Inserts or replaces whole rows (created_at of an existing row is kept): one multi-row
    * statement, committed as one. Keys must be distinct. Raw SQL: TypeORM's Repository.upsert
    * follows its INSERT with a SELECT of the defaulted columns.
    */
-  async upsertMany(jobs: readonly Job[]): Promise<void> {
+  async upsertMany(fence: WriteFence, jobs: readonly Job[]): Promise<void> {
     if (jobs.length === 0) return;
     const changed = JOB_COLUMNS.filter((column) => column !== 'path' && column !== 'body' && column !== 'created_at');
-    const update =
-      this.dialect === 'mysql'
-        ? `ON DUPLICATE KEY UPDATE ${changed.map((c) => `\`${c}\` = VALUES(\`${c}\`)`).join(', ')}`
-        : `ON CONFLICT (path, body) DO UPDATE SET ${changed.map((c) => `\`${c}\` = excluded.\`${c}\``).join(', ')}`;
     const sorted = byKey(jobs);
-    const sql = `INSERT INTO \`${this.table}\` (${SELECT_COLUMNS}) VALUES ${placeholders(sorted.length, JOB_COLUMNS.length)} ${update}`;
-    await this.execute('upsert', sql, sorted.flatMap(columnValues));
+    const values = sorted.flatMap(columnValues);
+    if (this.dialect === 'mysql') {
+      // INSERT ... SELECT, so that the fence's condition can hold the rows back.
+      const update = `ON DUPLICATE KEY UPDATE ${changed.map((c) => `\`${c}\` = VALUES(\`${c}\`)`).join(', ')}`;
+      await this.write('upsert', fence, (condition) => ({
+        sql: `INSERT INTO \`${this.table}\` (${SELECT_COLUMNS}) SELECT * FROM (${derivedRows(JOB_COLUMNS, sorted.length)}) AS v WHERE ${condition} ${update}`,
+        parameters: values,
+      }));
+      return;
+    }
+    const update = `ON CONFLICT (path, body) DO UPDATE SET ${changed.map((c) => `\`${c}\` = excluded.\`${c}\``).join(', ')}`;
+    await this.write('upsert', fence, () => ({
+      sql: `INSERT INTO \`${this.table}\` (${SELECT_COLUMNS}) VALUES ${placeholders(sorted.length, JOB_COLUMNS.length)} ${update}`,
+      parameters: values,
+    }));
   }
 
   /** Deletes rows by key (missing ones are no error): one statement. */
-  async deleteMany(keys: readonly JobKeyParts[]): Promise<void> {
+  async deleteMany(fence: WriteFence, keys: readonly JobKeyParts[]): Promise<void> {
     if (keys.length === 0) return;
     const { where, parameters } = keyCondition(byKey(keys));
-    await this.execute('delete', `DELETE FROM \`${this.table}\` WHERE ${where}`, parameters);
+    await this.write('delete', fence, (condition) => ({ sql: `DELETE FROM \`${this.table}\` WHERE ${condition} AND (${where})`, parameters }));
   }
 
   /**
    * Writes runs' outcomes (every column but the key and created_at) over existing rows, in one
    * statement; a row that is gone stays gone. Returns, per job, whether its row existed.
    */
-  async updateMany(jobs: readonly Job[]): Promise<boolean[]> {
+  async updateMany(fence: WriteFence, jobs: readonly Job[]): Promise<boolean[]> {
     if (jobs.length === 0) return [];
     const createdAt = JOB_COLUMNS.indexOf('created_at');
     const columns = JOB_COLUMNS.filter((_, i) => i !== createdAt);
     const rows = jobs.map((job) => columnValues(job).filter((_, i) => i !== createdAt));
-    return this.updateFromValues('update', columns, jobs, rows);
+    return this.updateFromValues('update', fence, columns, jobs, rows);
   }
 
   /** For outcomes overtaken by an API change: only the last_* columns of rows that still exist. */
-  async recordLastRunMany(records: readonly LastRunRecord[]): Promise<void> {
+  async recordLastRunMany(fence: WriteFence, records: readonly LastRunRecord[]): Promise<void> {
     if (records.length === 0) return;
     const columns = ['path', 'body', 'last_run', 'last_status', 'last_error'];
     const rows = records.map((r) => [r.path, r.body, dbTime(r.lastRun), r.lastStatus, errorColumn(r.lastError)]);
-    await this.updateFromValues('record_last_run', columns, records, rows);
+    await this.updateFromValues('record_last_run', fence, columns, records, rows);
   }
 
   /**
@@ -554,6 +530,7 @@ export class JobStore {
    */
   private async updateFromValues(
     name: StoreOperation,
+    fence: WriteFence,
     columns: readonly string[],
     keys: readonly JobKeyParts[],
     rows: readonly unknown[][],
@@ -561,21 +538,23 @@ export class JobStore {
     const order = byKeyOrder(keys);
     const parameters = order.flatMap((i) => rows[i]);
     const set = columns.slice(2);
-    let sql: string;
-    if (this.dialect === 'mysql') {
-      const first = `SELECT ${columns.map((c) => `? AS \`${c}\``).join(', ')}`;
-      const rest = ` UNION ALL SELECT ${columns.map(() => '?').join(', ')}`.repeat(order.length - 1);
-      sql =
-        `UPDATE \`${this.table}\` AS t JOIN (${first}${rest}) AS v ON t.path = v.path AND t.body = v.body ` +
-        `SET ${set.map((c) => `t.\`${c}\` = v.\`${c}\``).join(', ')}`;
-    } else {
-      sql =
-        `WITH v(${columns.map((c) => `\`${c}\``).join(', ')}) AS (VALUES ${placeholders(order.length, columns.length)}) ` +
-        `UPDATE \`${this.table}\` SET ${set.map((c) => `\`${c}\` = v.\`${c}\``).join(', ')} ` +
-        `FROM v WHERE \`${this.table}\`.path = v.path AND \`${this.table}\`.body = v.body`;
-    }
     // mysql2 connects with CLIENT_FOUND_ROWS: affected counts matched rows, changed or not.
-    const matched = await this.execute(name, sql, parameters);
+    const matched = await this.write(name, fence, (condition) =>
+      this.dialect === 'mysql'
+        ? {
+            sql:
+              `UPDATE \`${this.table}\` AS t JOIN (${derivedRows(columns, order.length)}) AS v ON t.path = v.path AND t.body = v.body ` +
+              `SET ${set.map((c) => `t.\`${c}\` = v.\`${c}\``).join(', ')} WHERE ${condition}`,
+            parameters,
+          }
+        : {
+            sql:
+              `WITH v(${columns.map((c) => `\`${c}\``).join(', ')}) AS (VALUES ${placeholders(order.length, columns.length)}) ` +
+              `UPDATE \`${this.table}\` SET ${set.map((c) => `\`${c}\` = v.\`${c}\``).join(', ')} ` +
+              `FROM v WHERE \`${this.table}\`.path = v.path AND \`${this.table}\`.body = v.body`,
+            parameters,
+          },
+    );
     if (matched >= keys.length) return keys.map(() => true);
     const existing = await this.existingKeys(keys);
     return keys.map((key) => existing.has(jobKey(key.path, key.body)));
@@ -590,17 +569,67 @@ export class JobStore {
   }
 
   /**
-   * Runs one statement; returns the rows it affected. A deadlock (concurrent multi-row writes
-   * taking gap locks) rolled the statement back whole, so it is run again, a few times at most.
+   * Runs one statement that changes the jobs table, fenced (see WriteFence); returns the rows it
+   * affected. `statement` is given the SQL condition under which it may change rows.
+   *
+   * MySQL: one transaction sent as one multi-statement query, so that no transaction stays open
+   * between round trips (a server paused in the middle would otherwise hold the lease row's lock
+   * and keep a standby from taking over). The claim statement comes first: it locks the lease
+   * row, so fenced writes never deadlock one another. A deadlock or a Galera certification
+   * conflict rolled the transaction back whole: it is run again, a few times at most.
+   *
+   * What the caller may assume when it fails: a refusal or error from the database (the
+   * transaction is rolled back) or a connection that could not be had changed nothing
+   * (StoreUnavailableError); the fence found moved changed nothing (FencedError); anything after
+   * the statement may have reached the database (a lost connection, a timeout) may or may not have
+   * been applied (StoreUncertainError).
    */
-  private execute(name: StoreOperation, sql: string, parameters: unknown[]): Promise<number> {
+  private write(
+    name: StoreOperation,
+    fence: WriteFence,
+    statement: (condition: string) => { sql: string; parameters: unknown[] },
+  ): Promise<number> {
     return this.run(name, async () => {
-      for (let attempt = 1; ; attempt++) {
+      if (this.dialect === 'sqlite' || fence.kind === 'process-lock') {
+        if (this.dialect !== 'sqlite' || fence.kind !== 'process-lock') throw new Error(`a ${fence.kind} fence does not guard ${this.dialect}`);
+        const { sql, parameters } = statement('1');
         const runner = this.dataSource.createQueryRunner();
         try {
           return (await runner.query(sql, parameters, true)).affected ?? 0;
-        } catch (error) {
-          if (attempt >= DEADLOCK_ATTEMPTS || (error as { code?: unknown }).code !== 'ER_LOCK_DEADLOCK') throw error;
+        } finally {
+          await runner.release();
+        }
+      }
+      const claim = leaseClaim(fence);
+      const { sql, parameters } = statement(claim.condition);
+      const transaction = `START TRANSACTION;\n${claim.before};\n${sql};\nCOMMIT`;
+      for (let attempt = 1; ; attempt++) {
+        const runner = this.dataSource.createQueryRunner();
+        try {
+          try {
+            await runner.connect();
+          } catch (error) {
+            throw new StoreUnavailableError(`database unreachable: ${errorText(error)}`); // nothing was sent
+          }
+          let results: unknown;
+          try {
+            results = (await runner.query(transaction, [...claim.parameters, ...parameters], true)).raw;
+          } catch (error) {
+            const driverError = (error as { driverError?: unknown }).driverError ?? error;
+            if (!isServerRefusal(driverError)) {
+              throw new StoreUncertainError(`database connection lost during a write, which may or may not have been applied: ${errorText(driverError)}`);
+            }
+            // The server refused a statement: the transaction is left open on this connection.
+            await runner.query('ROLLBACK').catch(() => {});
+            if (attempt < DEADLOCK_ATTEMPTS && (driverError as { code?: unknown }).code === 'ER_LOCK_DEADLOCK') continue;
+            throw new StoreUnavailableError(`database error: ${errorText(driverError)}`);
+          }
+          // START TRANSACTION, claim, SET, the write, COMMIT.
+          const affected = (index: number) => ((results as { affectedRows?: number }[])[index]?.affectedRows ?? 0);
+          if (affected(1) !== 1) {
+            throw new FencedError(`another Dalga server took over the jobs table (lease token ${fence.token} is no longer current); nothing was written`);
+          }
+          return affected(3);
         } finally {
           await runner.release();
         }
@@ -622,10 +651,11 @@ export class JobStore {
     let ok = false;
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new StoreTimeoutError(`database did not answer within ${this.queryTimeoutMs} ms`)),
-        this.queryTimeoutMs,
-      );
+      timer = setTimeout(() => {
+        const message = `database did not answer within ${this.queryTimeoutMs} ms`;
+        // A write still on its way or executing may land later.
+        reject(WRITES.has(name) ? new StoreUncertainError(`${message}; the write may still be applied`) : new StoreUnavailableError(message));
+      }, this.queryTimeoutMs);
     });
     try {
       const result = await Promise.race([operation(), timeout]);
@@ -645,6 +675,22 @@ export function describe(settings: DatabaseSettings): string {
   return settings.kind === 'mysql'
     ? `mysql://${settings.user}@${settings.host}:${settings.port}/${settings.db} table ${settings.table}`
     : `sqlite ${settings.file} table ${settings.table}`;
+}
+
+/**
+ * An error the database server sent back for a statement (it has an error number and left the
+ * connection usable): the statement was not applied. Anything else (connection lost, reset,
+ * closed) leaves it unknown.
+ */
+function isServerRefusal(error: unknown): boolean {
+  const { errno, fatal } = error as { errno?: unknown; fatal?: unknown };
+  return typeof errno === 'number' && fatal !== true;
+}
+
+/** `SELECT ? AS a, ? AS b UNION ALL SELECT ?, ?`: rows of parameters as a derived table with named columns. */
+function derivedRows(columns: readonly string[], rows: number): string {
+  const first = `SELECT ${columns.map((c) => `? AS \`${c}\``).join(', ')}`;
+  return first + ` UNION ALL SELECT ${columns.map(() => '?').join(', ')}`.repeat(rows - 1);
 }
 
 function errorText(error: unknown): string {

@@ -1,6 +1,7 @@
 import type { Job } from './job.js';
 import type { JobKeyParts, JobStore, LastRunRecord } from './job-store.js';
 import { WriteBatcher } from './write-batcher.js';
+import type { WriteFence } from './write-fence.js';
 
 export interface JobWriterOptions {
   /** Most rows per statement. Default 500: a few hundred KB of SQL, far below SQLite's 32,766 parameters. */
@@ -17,8 +18,9 @@ export interface JobWriterOptions {
 
 /**
  * Single-row writes of jobs with group commit: one WriteBatcher per kind of statement over a
- * JobStore, so concurrent writes of different keys share multi-row statements. Every call
- * settles once the statement that carried its row committed (or failed).
+ * JobStore, so concurrent writes of different keys share multi-row statements, every one fenced
+ * by the writer's claim to the table. Every call settles once the statement that carried its row
+ * committed (or failed).
  */
 export class JobWriter {
   private readonly upserts: WriteBatcher<Job, void>;
@@ -26,7 +28,7 @@ export class JobWriter {
   private readonly updates: WriteBatcher<Job, boolean>;
   private readonly lastRuns: WriteBatcher<LastRunRecord, void>;
 
-  constructor(store: JobStore, options: JobWriterOptions = {}) {
+  constructor(store: JobStore, fence: WriteFence, options: JobWriterOptions = {}) {
     const limits = { maxBatch: options.maxBatch ?? 500, maxInFlight: options.maxInFlight ?? 2, onBatch: options.onBatch };
     // A statement that returns nothing per row: every item gets undefined once it committed.
     const whole =
@@ -35,10 +37,10 @@ export class JobWriter {
         await write(items);
         return items.map(() => undefined);
       };
-    this.upserts = new WriteBatcher({ ...limits, flush: whole((jobs: readonly Job[]) => store.upsertMany(jobs)) });
-    this.deletes = new WriteBatcher({ ...limits, flush: whole((keys: readonly JobKeyParts[]) => store.deleteMany(keys)) });
-    this.updates = new WriteBatcher({ ...limits, flush: (jobs) => store.updateMany(jobs) });
-    this.lastRuns = new WriteBatcher({ ...limits, flush: whole((records: readonly LastRunRecord[]) => store.recordLastRunMany(records)) });
+    this.upserts = new WriteBatcher({ ...limits, flush: whole((jobs: readonly Job[]) => store.upsertMany(fence, jobs)) });
+    this.deletes = new WriteBatcher({ ...limits, flush: whole((keys: readonly JobKeyParts[]) => store.deleteMany(fence, keys)) });
+    this.updates = new WriteBatcher({ ...limits, flush: (jobs) => store.updateMany(fence, jobs) });
+    this.lastRuns = new WriteBatcher({ ...limits, flush: whole((records: readonly LastRunRecord[]) => store.recordLastRunMany(fence, records)) });
   }
 
   /** Insert or replace the whole row. */

@@ -1,40 +1,67 @@
 import type { Clock, TimerHandle } from '../clock.js';
 import type { TimingWheel } from './timing-wheel.js';
+import { WheelTime } from './wheel-time.js';
 
-/** Node timers overflow (and fire after 1 ms) beyond this delay. */
+/** Node timers overflow (and fire after 1 ms) beyond this delay: the most stepCheckMs may be. */
 export const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
+
+export interface WheelTimerOptions {
+  /** A wall-clock step larger than this re-anchors the wheel's timeline (WheelTime). Default 100 ms. */
+  stepBoundMs?: number;
+  /**
+   * The longest the timer sleeps while the wheel holds timers: each wake-up compares the wall clock
+   * with the monotonic one. Default 1,000 ms (a forward step fires its due jobs within a second).
+   */
+  stepCheckMs?: number;
+  /** Told about every wall-clock step found (ms; positive: forward). */
+  onClockStep?: (stepMs: number) => void;
+}
 
 /**
  * Drives a TimingWheel with exactly one clock timer, armed for wheel.nextExpiry().
  *
- * - No timer is armed while the wheel is empty (no idle ticking).
- * - When the timer fires: keys = wheel.advance(clock.now()); onExpired(keys) once if non-empty;
- *   then re-arm for the new nextExpiry().
- * - A late timer or a clock that jumped forward just delivers everything due by clock.now().
- *   A clock that jumped backwards cannot fire anything early: the wheel is monotonic and only
- *   fires due <= its time, and the re-armed delay is measured from the (earlier) clock time.
+ * - The wheel runs on WheelTime (monotonic, reading wall time until the wall clock steps); callers
+ *   give and get wall times, converted at the edge. Waiting is monotonic: a wall-clock step never
+ *   stalls the timer.
+ * - No timer is armed while the wheel is empty (no idle ticking). Otherwise the one timer sleeps
+ *   at most stepCheckMs, and every wake-up compares the two clocks first, so that a forward step
+ *   fires what became due within that time.
+ * - When the timer fires: keys = wheel.advance(wheel time); onExpired(keys) once if non-empty;
+ *   then re-arm for the new nextExpiry(). A late timer delivers everything due by then.
+ * - After a backward step, timers placed before it come due early (see WheelTime): the receiver
+ *   of onExpired checks each job's wall due time and places the early ones again.
  * - Delays are clamped to 2^31-1 ms; a timer that fires before its expiry simply re-arms.
- * - schedule()/cancel()/stop()/start() may be called from inside onExpired.
+ * - schedule()/cancel()/place()/remove()/stop()/start() may be called from inside onExpired.
  */
 export class WheelTimer<K> {
   readonly wheel: TimingWheel<K>;
+  /** The wheel's timeline; its due times and `now` are wheel times (wall times until a step). */
+  readonly time: WheelTime;
   private readonly clock: Clock;
   private readonly onExpired: (keys: K[]) => void;
+  private readonly stepCheckMs: number;
+  private readonly onClockStep: (stepMs: number) => void;
   private handle: TimerHandle = undefined;
   private armed = false;
+  /** Wheel time the armed timer wakes up at. */
   private armedAtMs: number | null = null;
   private running = false;
   private firing = false;
 
-  constructor(wheel: TimingWheel<K>, clock: Clock, onExpired: (keys: K[]) => void) {
+  /** `wheel` must start at clock.now() (WheelTime reads wall time until the first step). */
+  constructor(wheel: TimingWheel<K>, clock: Clock, onExpired: (keys: K[]) => void, options: WheelTimerOptions = {}) {
     this.wheel = wheel;
     this.clock = clock;
+    this.time = new WheelTime(clock, options.stepBoundMs);
     this.onExpired = onExpired;
+    this.stepCheckMs = options.stepCheckMs ?? 1_000;
+    if (!(this.stepCheckMs >= 1 && this.stepCheckMs <= MAX_TIMER_DELAY_MS)) throw new RangeError(`stepCheckMs must be 1..${MAX_TIMER_DELAY_MS}`);
+    this.onClockStep = options.onClockStep ?? (() => {});
   }
 
-  /** When the armed timer is due (clock time), or null when none is armed. */
+  /** When the armed timer wakes up (wall time), or null when none is armed. */
   get armedAt(): number | null {
-    return this.armedAtMs;
+    return this.armedAtMs === null ? null : this.time.toWall(this.armedAtMs);
   }
 
   /** Whether start() has been called (and stop() not since). */
@@ -44,7 +71,8 @@ export class WheelTimer<K> {
 
   /** wheel.add + re-arm the single timer if the wheel's next expiry is now earlier than the armed one. */
   schedule(key: K, dueMs: number): void {
-    this.wheel.add(key, dueMs);
+    this.watchIdleClock();
+    this.wheel.add(key, this.time.fromWall(dueMs));
     this.armIfEarlier();
   }
 
@@ -58,11 +86,13 @@ export class WheelTimer<K> {
 
   /**
    * The wheel's handle API (no key index; see TimingWheel.insert), for a caller that keeps each
-   * key's handle: schedules key's timer, moving the one `handle` names if it still holds key,
-   * else inserting a new one. Returns the handle to keep.
+   * key's handle: schedules key's timer for wall time dueMs, moving the one `handle` names if it
+   * still holds key, else inserting a new one. Returns the handle to keep.
    */
   place(handle: number, key: K, dueMs: number): number {
-    const placed = handle >= 0 && this.wheel.move(handle, key, dueMs) ? handle : this.wheel.insert(key, dueMs);
+    this.watchIdleClock();
+    const due = this.time.fromWall(dueMs);
+    const placed = handle >= 0 && this.wheel.move(handle, key, due) ? handle : this.wheel.insert(key, due);
     this.armIfEarlier();
     return placed;
   }
@@ -87,6 +117,7 @@ export class WheelTimer<K> {
   /** Arms for the wheel's next expiry (nothing when the wheel is empty). */
   start(): void {
     this.running = true;
+    this.checkClock();
     if (!this.firing) this.arm();
   }
 
@@ -96,12 +127,28 @@ export class WheelTimer<K> {
     this.disarm();
   }
 
+  /**
+   * An empty wheel arms no timer, so nothing has compared the clocks lately: compare them before
+   * its first placement, so that it is placed at the current offset.
+   */
+  private watchIdleClock(): void {
+    if (this.wheel.size === 0) this.checkClock();
+  }
+
+  /** Compares the clocks; a step re-anchors WheelTime (a forward one makes its due timers due now). */
+  private checkClock(): void {
+    const step = this.time.observe();
+    if (step !== 0) this.onClockStep(step);
+  }
+
   private arm(): void {
     this.disarm();
     const expiry = this.wheel.nextExpiry();
     if (expiry === null) return;
-    const now = this.clock.now();
-    const delay = Math.min(MAX_TIMER_DELAY_MS, Math.max(0, expiry - now));
+    const now = this.time.now();
+    // Never longer than stepCheckMs: each wake-up compares the clocks, so a forward wall-clock
+    // step fires what became due within that time (the wake-up finds nothing else to do).
+    const delay = Math.min(this.stepCheckMs, Math.max(0, expiry - now));
     this.armed = true;
     this.armedAtMs = now + delay;
     this.handle = this.clock.setTimeout(this.fire, delay);
@@ -121,9 +168,10 @@ export class WheelTimer<K> {
     this.handle = undefined;
     this.armedAtMs = null;
     if (!this.running) return;
+    this.checkClock();
     this.firing = true;
     try {
-      const keys = this.wheel.advance(this.clock.now());
+      const keys = this.wheel.advance(this.time.now());
       if (keys.length > 0) this.onExpired(keys);
     } finally {
       this.firing = false;

@@ -72,6 +72,10 @@ export class FakeClock implements Clock {
     return this.wall;
   }
 
+  monotonic(): number {
+    return this.mono;
+  }
+
   setTimeout(callback: () => void, delayMs: number): TimerHandle {
     this.setCount++;
     let delay = Number(delayMs);

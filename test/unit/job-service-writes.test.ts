@@ -9,11 +9,13 @@ import { jobKey } from '../../src/jobs/job-key.js';
 import { JobService, type RunTicket } from '../../src/jobs/job-service.js';
 import { parseJobSpec } from '../../src/jobs/job-spec.js';
 import { JobStore, StoreUnavailableError, type StatementTiming } from '../../src/jobs/job-store.js';
+import type { WriteFence } from '../../src/jobs/write-fence.js';
 import { TimingWheel } from '../../src/wheel/timing-wheel.js';
 import { WheelTimer } from '../../src/wheel/wheel-timer.js';
 import { createTestDatabase, databaseSettings, skipUnlessMysql, type DatabaseKind, type TestDatabase } from '../helpers/databases.js';
 import { eventually } from '../helpers/eventually.js';
 import { FakeClock } from '../helpers/fake-clock.js';
+import { takeFence } from '../helpers/test-fence.js';
 
 const T0 = Date.UTC(2026, 0, 2, 3, 4, 5, 0);
 const MINUTE = 60_000;
@@ -23,6 +25,7 @@ for (const kind of ['mysql', 'sqlite'] as DatabaseKind[]) {
   describe(`JobService group commit (${kind})`, { skip: await skipUnlessMysql(kind) }, () => {
     let db: TestDatabase;
     let store: JobStore;
+    let fence: WriteFence;
     const statements: StatementTiming[] = [];
     let clock: FakeClock;
     let service: JobService;
@@ -37,6 +40,7 @@ for (const kind of ['mysql', 'sqlite'] as DatabaseKind[]) {
       db = createTestDatabase(kind);
       store = await JobStore.open(databaseSettings(db), { onStatement: (timing) => statements.push(timing) });
       await store.createTable();
+      fence = await takeFence(store);
     });
 
     after(async () => {
@@ -50,6 +54,7 @@ for (const kind of ['mysql', 'sqlite'] as DatabaseKind[]) {
       writeBackErrors = 0;
       service = new JobService({
         store,
+        fence,
         clock,
         timer: new WheelTimer(new TimingWheel<string>(T0), clock, () => {}),
         policy: { retryIntervalMs: 1_000, retryMultiplier: 2, retryMaxIntervalMs: MINUTE, retryStopAfterMs: 0, fixedIntervals: false, randomizationFactor: 0, random: Math.random },
@@ -89,7 +94,7 @@ for (const kind of ['mysql', 'sqlite'] as DatabaseKind[]) {
 
       // Another writer (an operator, a migration) deletes one row while its callback runs.
       const tickets = startAll('share', bodies);
-      await store.deleteMany([{ path: 'share', body: 'b000' }]);
+      await store.deleteMany(fence, [{ path: 'share', body: 'b000' }]);
       await Promise.all(tickets.map((ticket) => service.finishRun(ticket, ok)));
 
       assert.equal(writeBackBatches.reduce((a, b) => a + b, 0), 60, 'every outcome counted once');

@@ -7,7 +7,9 @@ import { after, before, describe, test } from 'node:test';
 import type { Job } from '../../src/jobs/job.js';
 import { JobStore, StoreUnavailableError, type StatementTiming } from '../../src/jobs/job-store.js';
 import { JobWriter } from '../../src/jobs/job-writer.js';
+import type { WriteFence } from '../../src/jobs/write-fence.js';
 import { createTestDatabase, databaseSettings, skipUnlessMysql, type DatabaseKind, type TestDatabase } from '../helpers/databases.js';
+import { takeFence } from '../helpers/test-fence.js';
 
 const T0 = Date.UTC(2026, 0, 2, 3, 4, 5, 678);
 
@@ -37,6 +39,7 @@ for (const kind of ['mysql', 'sqlite'] as DatabaseKind[]) {
   describe(`JobStore multi-row writes (${kind})`, { skip: await skipUnlessMysql(kind) }, () => {
     let db: TestDatabase;
     let store: JobStore;
+    let fence: WriteFence;
     const statements: StatementTiming[] = [];
     const count = (operation: string) => statements.filter((s) => s.operation === operation).length;
 
@@ -44,6 +47,7 @@ for (const kind of ['mysql', 'sqlite'] as DatabaseKind[]) {
       db = createTestDatabase(kind);
       store = await JobStore.open(databaseSettings(db), { onStatement: (timing) => statements.push(timing) });
       await store.createTable();
+      fence = await takeFence(store);
     });
 
     after(async () => {
@@ -56,7 +60,7 @@ for (const kind of ['mysql', 'sqlite'] as DatabaseKind[]) {
     }
 
     test('writes arriving while one is in flight share one statement; every column lands as given', async () => {
-      const writer = new JobWriter(store, { maxInFlight: 1 });
+      const writer = new JobWriter(store, fence, { maxInFlight: 1 });
       const before = count('upsert');
       const jobs = Array.from({ length: 40 }, (_, i) =>
         job('group', `b${String(i).padStart(2, '0')}`, {
@@ -79,9 +83,9 @@ for (const kind of ['mysql', 'sqlite'] as DatabaseKind[]) {
     });
 
     test('an upsert replaces a row but keeps its created_at', async () => {
-      await store.upsertMany([job('replace', 'a'), job('replace', 'b')]);
+      await store.upsertMany(fence, [job('replace', 'a'), job('replace', 'b')]);
       const changed = job('replace', 'a', { interval: '3600', createdAt: T0 + 5_000, updatedAt: T0 + 5_000 });
-      await store.upsertMany([changed, job('replace', 'c')]);
+      await store.upsertMany(fence, [changed, job('replace', 'c')]);
       assert.deepEqual(await rows('replace'), [
         { ...changed, createdAt: T0 },
         job('replace', 'b'),
@@ -90,13 +94,13 @@ for (const kind of ['mysql', 'sqlite'] as DatabaseKind[]) {
     });
 
     test('keys compare byte for byte: "k", "K" and "k " are three rows', async () => {
-      await store.upsertMany([job('bytes', 'k'), job('bytes', 'K'), job('bytes', 'k ')]);
-      await store.deleteMany([{ path: 'bytes', body: 'k' }]);
+      await store.upsertMany(fence, [job('bytes', 'k'), job('bytes', 'K'), job('bytes', 'k ')]);
+      await store.deleteMany(fence, [{ path: 'bytes', body: 'k' }]);
       assert.deepEqual(
         (await rows('bytes')).map((j) => j.body),
         ['K', 'k '],
       );
-      assert.deepEqual(await store.updateMany([job('bytes', 'K', { attempts: 9 })]), [true]);
+      assert.deepEqual(await store.updateMany(fence, [job('bytes', 'K', { attempts: 9 })]), [true]);
       assert.deepEqual(
         (await rows('bytes')).map((j) => [j.body, j.attempts]),
         [
@@ -107,11 +111,11 @@ for (const kind of ['mysql', 'sqlite'] as DatabaseKind[]) {
     });
 
     test('an outcome update never brings back a deleted row and tells which rows existed', async () => {
-      await store.upsertMany([job('outcome', 'a'), job('outcome', 'b'), job('outcome', 'c')]);
-      await store.deleteMany([{ path: 'outcome', body: 'b' }]);
+      await store.upsertMany(fence, [job('outcome', 'a'), job('outcome', 'b'), job('outcome', 'c')]);
+      await store.deleteMany(fence, [{ path: 'outcome', body: 'b' }]);
       const updates = ['c', 'b', 'a'].map((body) => job('outcome', body, { nextRun: T0 + 120_000, nextSched: T0 + 120_000, lastRun: T0, lastStatus: 200, createdAt: T0 + 1 }));
       const before = count('update');
-      assert.deepEqual(await store.updateMany(updates), [true, false, true], 'in the order given');
+      assert.deepEqual(await store.updateMany(fence, updates), [true, false, true], 'in the order given');
       assert.equal(count('update') - before, 1, 'one statement');
       assert.deepEqual(await rows('outcome'), [
         { ...updates[2], createdAt: T0 },
@@ -121,8 +125,8 @@ for (const kind of ['mysql', 'sqlite'] as DatabaseKind[]) {
 
     test('an overtaken outcome writes last_* only, and never creates a row', async () => {
       const current = job('lastrun', 'a', { interval: '3600', nextRun: T0 + 3_600_000, nextSched: T0 + 3_600_000 });
-      await store.upsertMany([current]);
-      await store.recordLastRunMany([
+      await store.upsertMany(fence, [current]);
+      await store.recordLastRunMany(fence, [
         { path: 'lastrun', body: 'a', lastRun: T0 + 1, lastStatus: 503, lastError: 'x'.repeat(2_000) },
         { path: 'lastrun', body: 'gone', lastRun: T0 + 1, lastStatus: 200, lastError: null },
       ]);
@@ -133,9 +137,9 @@ for (const kind of ['mysql', 'sqlite'] as DatabaseKind[]) {
     });
 
     test('more writes than one statement holds go in statements of maxBatch rows', async () => {
-      const writer = new JobWriter(store, { maxInFlight: 1, maxBatch: 500 });
+      const writer = new JobWriter(store, fence, { maxInFlight: 1, maxBatch: 500 });
       const sizes: number[] = [];
-      const counting = new JobWriter(store, { maxInFlight: 1, maxBatch: 500, onBatch: (n) => sizes.push(n) });
+      const counting = new JobWriter(store, fence, { maxInFlight: 1, maxBatch: 500, onBatch: (n) => sizes.push(n) });
       const jobs = Array.from({ length: 1_201 }, (_, i) => job('many', `b${String(i).padStart(4, '0')}`));
       await Promise.all(jobs.map((j) => counting.upsert(j)));
       assert.deepEqual(sizes, [1, 500, 500, 200]);
@@ -147,7 +151,7 @@ for (const kind of ['mysql', 'sqlite'] as DatabaseKind[]) {
     test('a failed statement fails every write in it with StoreUnavailableError', async () => {
       const missing = await JobStore.open({ ...databaseSettings(db), table: `${db.table}_missing` });
       try {
-        const writer = new JobWriter(missing, { maxInFlight: 1 });
+        const writer = new JobWriter(missing, fence, { maxInFlight: 1 });
         const results = await Promise.allSettled(['a', 'b', 'c'].map((body) => writer.upsert(job('fail', body))));
         for (const result of results) {
           assert.equal(result.status, 'rejected');

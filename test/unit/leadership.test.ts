@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { Lease } from '../../src/cluster/lease.js';
+import type { WriteFence } from '../../src/jobs/write-fence.js';
 import { Leadership, type RoleChange } from '../../src/cluster/leadership.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 
@@ -44,6 +45,11 @@ class FakeLease implements Lease {
     if (this.row.owner !== this.id || this.row.token !== this.token) return false;
     this.row.expiresAt = this.row.clock.now() + LEASE_MS;
     return true;
+  }
+
+  fence(): WriteFence {
+    if (this.token === null) throw new Error('not held');
+    return { kind: 'lease', leaseTable: 'fake_lease', owner: this.id, token: this.token };
   }
 
   async release(): Promise<void> {

@@ -87,7 +87,11 @@ describe('WheelTimer', () => {
   });
 
   test('far-future keys: delays clamped to 2^31-1 ms, fires on the exact millisecond', () => {
-    const { clock, timer, deliveries } = setup();
+    const clock = new FakeClock(T0);
+    const deliveries: Delivery[] = [];
+    const timer = new WheelTimer(new TimingWheel<string>(T0), clock, (keys) => deliveries.push({ at: clock.now(), keys }), {
+      stepCheckMs: MAX_TIMER_DELAY_MS,
+    });
     timer.start();
     const due = T0 + 3 * YEAR + 789;
     timer.schedule('far', due);
@@ -104,6 +108,21 @@ describe('WheelTimer', () => {
     assert.equal(clock.pendingCount, 0);
   });
 
+  test('while timers wait, the one timer sleeps at most stepCheckMs (watching the wall clock); none while empty', () => {
+    const { clock, timer, deliveries } = setup();
+    timer.start();
+    timer.schedule('later', T0 + HOUR);
+    assert.equal(timer.armedAt, T0 + 1000);
+    clock.advance(10_000);
+    assert.equal(clock.firedCount, 10, 'one wake-up a second');
+    assert.equal(clock.pendingCount, 1);
+    clock.advance(HOUR);
+    assert.deepEqual(deliveries, [{ at: T0 + HOUR, keys: ['later'] }]);
+    const fired = clock.firedCount;
+    clock.advance(DAY);
+    assert.equal(clock.firedCount, fired, 'no wake-ups with an empty wheel');
+  });
+
   test('a late timer (blocked event loop) delivers everything due, in due order, in one call', () => {
     const { clock, timer, deliveries } = setup();
     timer.start();
@@ -118,7 +137,7 @@ describe('WheelTimer', () => {
     assert.deepEqual(deliveries[1], { at: T0 + 400, keys: ['c'] });
   });
 
-  test('a clock that jumped forward delivers everything due at the next wake-up', () => {
+  test('a clock that jumped forward delivers everything due at the next wake-up (within a second)', () => {
     const { clock, timer, deliveries } = setup();
     timer.start();
     timer.schedule('a', T0 + 1000);
@@ -133,26 +152,57 @@ describe('WheelTimer', () => {
     assert.deepEqual(deliveries[1], { at: T0 + 5 * HOUR, keys: ['c'] });
   });
 
-  test('a clock that jumped backwards neither loses nor early-fires timers', () => {
-    const { clock, wheel, timer, deliveries } = setup(0);
+  test('a clock that jumped forward fires what became due within stepCheckMs, not at the old wake-up', () => {
+    const steps: number[] = [];
+    const clock = new FakeClock(T0);
+    const deliveries: Delivery[] = [];
+    const timer = new WheelTimer(new TimingWheel<string>(T0), clock, (keys) => deliveries.push({ at: clock.now(), keys }), {
+      onClockStep: (step) => steps.push(step),
+    });
+    timer.start();
+    timer.schedule('a', T0 + 10 * 60_000);
+    timer.schedule('b', T0 + 2 * HOUR);
+    clock.jump(HOUR);
+    clock.advance(999);
+    assert.deepEqual(deliveries, []);
+    clock.advance(1);
+    assert.deepEqual(deliveries, [{ at: T0 + HOUR + 1000, keys: ['a'] }]);
+    assert.deepEqual(steps, [HOUR]);
+    clock.advance(HOUR - 1000);
+    assert.deepEqual(deliveries[1], { at: T0 + 2 * HOUR, keys: ['b'] }, 'then on time by the stepped clock');
+  });
+
+  test('a clock that jumped back: timers placed before it come out early by the step, for the receiver to place again; none is lost', () => {
+    const steps: number[] = [];
+    const clock = new FakeClock(0);
+    const deliveries: Delivery[] = [];
+    const due = new Map([['a', 10_000]]);
+    const timer: WheelTimer<string> = new WheelTimer(
+      new TimingWheel<string>(0),
+      clock,
+      (keys) => {
+        deliveries.push({ at: clock.now(), keys });
+        // What the job service does: a job not due by the wall clock goes back on the wheel.
+        for (const key of keys) if (clock.now() < due.get(key)!) timer.schedule(key, due.get(key)!);
+      },
+      { onClockStep: (step) => steps.push(step) },
+    );
     timer.start();
     timer.schedule('a', 10_000);
     clock.advance(5000);
-    clock.jump(-4000); // wall clock now 1000; the armed timer still fires 5000 ms from now
-    assert.equal(clock.now(), 1000);
-    clock.advance(5000); // whatever the timer fired for, wall time <= 6000 is too early for 'a'
-    assert.deepEqual(deliveries, []);
-    assert.equal(wheel.has('a'), true);
-    assert.ok(timer.armedAt! > 6000 && timer.armedAt! <= 10_000, `armed at ${timer.armedAt}`);
-    timer.schedule('b', 8000);
+    clock.jump(-4000); // wall clock now 1000; wheel time stays 5000
+    clock.advance(1000);
+    assert.deepEqual(steps, [-4000], 'noticed at the next wake-up');
+    due.set('b', 8000);
+    timer.schedule('b', 8000); // placed after the step: at its wall time
+    clock.advance(4000);
+    assert.deepEqual(deliveries, [{ at: 6000, keys: ['a'] }], "'a' comes out 4000 ms early, and goes back");
     clock.advance(1999);
-    assert.deepEqual(deliveries, []);
+    assert.equal(deliveries.length, 1);
     clock.advance(1);
-    assert.deepEqual(deliveries, [{ at: 8000, keys: ['b'] }]);
-    clock.advance(1999);
-    assert.deepEqual(deliveries.length, 1);
-    clock.advance(1);
-    assert.deepEqual(deliveries[1], { at: 10_000, keys: ['a'] });
+    assert.deepEqual(deliveries[1], { at: 8000, keys: ['b'] });
+    clock.advance(2000);
+    assert.deepEqual(deliveries[2], { at: 10_000, keys: ['a'] });
     assert.equal(clock.pendingCount, 0);
   });
 
@@ -271,7 +321,7 @@ describe('WheelTimer', () => {
     const { clock, wheel, timer, deliveries } = setup();
     timer.start();
     let a = timer.place(-1, 'a', T0 + HOUR);
-    assert.equal(timer.armedAt, wheel.nextExpiry());
+    assert.equal(timer.armedAt, Math.min(wheel.nextExpiry()!, T0 + 1000));
     a = timer.place(a, 'a', T0 + 3); // moved earlier (within level 0): re-armed, still one timer
     assert.equal(wheel.size, 1);
     assert.equal(timer.armedAt, T0 + 3);
@@ -307,7 +357,7 @@ describe('WheelTimer', () => {
     assert.equal(wheel.size, 0);
   });
 
-  test('random schedules/cancels/clock moves: every key delivered once, never early, at most 1 timer armed', () => {
+  test('random schedules/cancels/clock moves: every key delivered once on time, early only after a backward step (and placed again), at most 1 timer armed', () => {
     let seed = 12345;
     const r = () => {
       seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
@@ -315,30 +365,43 @@ describe('WheelTimer', () => {
     };
     const clock = new FakeClock(T0);
     const wheel = new TimingWheel<string>(T0);
-    /** key -> due, and whether "never before its due on the clock" applies (see below). */
-    const due = new Map<string, { due: number; strict: boolean }>();
+    /** key -> due, and how many clock steps had been observed when it was placed. */
+    const due = new Map<string, { due: number; steps: number }>();
+    let steps = 0;
     let deliveredCount = 0;
-    const timer = new WheelTimer(wheel, clock, (keys) => {
-      assert.ok(keys.length > 0);
-      for (const key of keys) {
-        const entry = due.get(key);
-        assert.ok(entry, `unexpected or duplicate ${key}`);
-        if (entry.strict) assert.ok(clock.now() >= entry.due, `${key} early by ${entry.due - clock.now()} ms`);
-        due.delete(key);
-        deliveredCount++;
-      }
-    });
+    let earlyCount = 0;
+    const timer: WheelTimer<string> = new WheelTimer(
+      wheel,
+      clock,
+      (keys) => {
+        assert.ok(keys.length > 0);
+        for (const key of keys) {
+          const entry = due.get(key);
+          assert.ok(entry, `unexpected or duplicate ${key}`);
+          if (clock.now() < entry.due) {
+            // Early: only for a timer placed before a step was observed, or within the step bound.
+            const early = entry.due - clock.now();
+            assert.ok(steps > entry.steps || early <= timer.time.stepBoundMs, `${key} early by ${early} ms with no step since`);
+            earlyCount++;
+            timer.schedule(key, entry.due);
+            due.set(key, { due: entry.due, steps });
+            continue;
+          }
+          due.delete(key);
+          deliveredCount++;
+        }
+      },
+      // An hour between wake-ups when idle: the test advances by years.
+      { onClockStep: () => steps++, stepCheckMs: HOUR },
+    );
     timer.start();
     for (let op = 0; op < 3000; op++) {
       const x = r();
       const key = 'k' + Math.floor(r() * 200);
       if (x < 0.5) {
         const d = clock.now() + Math.floor((r() < 0.8 ? 10_000 : 3 * YEAR) * r()) - 50;
-        // After the clock stepped back behind the wheel's time, a key due between the clock and
-        // the wheel's time is overdue for the (monotonic) wheel and goes out with the next batch.
-        const strict = !(d <= wheel.time && d > clock.now());
         timer.schedule(key, d);
-        due.set(key, { due: Math.ceil(d), strict });
+        due.set(key, { due: Math.ceil(d), steps });
       } else if (x < 0.6) {
         assert.equal(timer.cancel(key), due.delete(key));
       } else if (x < 0.97) {
@@ -357,6 +420,7 @@ describe('WheelTimer', () => {
     assert.equal(due.size, 0);
     assert.equal(clock.pendingCount, 0);
     assert.ok(deliveredCount > 500, `only ${deliveredCount} deliveries`);
+    assert.ok(earlyCount > 0, 'the backward steps handed out some timers early');
   });
 });
 

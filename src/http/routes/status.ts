@@ -14,6 +14,7 @@ export interface StatusDeps {
   instanceId: string;
   version: string;
   database: 'mysql' | 'sqlite';
+  /** Monotonic time at start (for uptime). */
   startedAt: number;
   progress: LoadProgress;
 }
@@ -47,7 +48,7 @@ export function statusRoutes(router: Router, deps: StatusDeps): void {
       // Rows counted when loading began: with loaded_jobs, how far boot has come.
       expected_jobs: expected,
       write_backs_pending: counts.writeBacksPending,
-      uptime: (now - deps.startedAt) / 1000,
+      uptime: (deps.clock.monotonic() - deps.startedAt) / 1000,
     };
   });
 }
