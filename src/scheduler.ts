@@ -45,8 +45,15 @@ export class Scheduler {
   constructor(options: SchedulerOptions) {
     const { config, log, clock, metrics } = options;
     this.timer = new WheelTimer(new TimingWheel<string>(clock.now()), clock, (keys) => this.dispatcher.enqueue(keys), {
-      onClockStep: (stepMs) =>
-        log.warn({ step_ms: Math.round(stepMs) }, `the wall clock stepped ${stepMs > 0 ? 'forward' : 'back'}; due times follow the wall clock`),
+      onClockStep: (stepMs) => {
+        log.warn(
+          { step_ms: Math.round(stepMs) },
+          stepMs > 0
+            ? 'the wall clock stepped forward: jobs due by it run now'
+            : 'the wall clock stepped back: jobs waiting out an interval or a retry keep their remaining wait; calendar and cron schedules keep their wall time',
+        );
+        this.service.followClockStepBack(stepMs);
+      },
     });
     this.callbacks = new CallbackClient({
       baseUrl: config.endpoint.baseUrl,

@@ -2,6 +2,7 @@ import type { Clock } from '../clock.js';
 import type { WheelTimer } from '../wheel/wheel-timer.js';
 import { firstRunOf, type JobSpec } from './job-spec.js';
 import { jobKey, splitJobKey } from './job-key.js';
+import { afterClockStepBack } from './clock-step.js';
 import { servedSlot, type Job } from './job.js';
 import type { JobStore } from './job-store.js';
 import { JobWriter } from './job-writer.js';
@@ -51,6 +52,8 @@ export interface RunTicket {
   sched: number;
   /** Dalga-Attempt: 1 for the first try of the slot. */
   attempt: number;
+  /** JobService.clockStepsBack when the run started: a step during the run moves its next slot too. */
+  clockStepsBack: number;
 }
 
 export class JobNotFoundError extends Error {
@@ -109,6 +112,8 @@ export class JobService {
   private reconciling: unknown = null;
   /** Keys whose callback is in flight or whose outcome is not yet written; outlives a DELETE. */
   private readonly running = new Set<string>();
+  /** The wall clock's backward steps so far, in ms (<= 0). */
+  private clockStepsBack = 0;
 
   constructor(options: JobServiceOptions) {
     this.store = options.store;
@@ -256,7 +261,14 @@ export class JobService {
     }
     this.unplace(key, state);
     this.running.add(key);
-    return { key, job: state.job, version: state.version, sched: servedSlot(state.job), attempt: state.job.attempts + 1 };
+    return {
+      key,
+      job: state.job,
+      version: state.version,
+      sched: servedSlot(state.job),
+      attempt: state.job.attempts + 1,
+      clockStepsBack: this.clockStepsBack,
+    };
   }
 
   /**
@@ -309,6 +321,11 @@ export class JobService {
         // acknowledged extra run still happens, right after this one.
         next = { kind: 'update', job: { ...next.job, triggeredAt: state.job.triggeredAt, nextRun: state.job.nextRun } };
       }
+      const stepped = this.clockStepsBack - ticket.clockStepsBack;
+      if (next.kind === 'update' && stepped !== 0) {
+        // The wall clock stepped back while the callback ran: its next slot follows, as waiting ones did.
+        next = { kind: 'update', job: afterClockStepBack(next.job, stepped) ?? next.job };
+      }
       if (next.kind === 'delete') {
         await this.outcomes.delete(ticket.job.path, ticket.job.body);
         this.forget(ticket.key);
@@ -321,6 +338,31 @@ export class JobService {
     this.running.delete(ticket.key);
     const current = this.states.get(ticket.key);
     if (current) this.place(ticket.key, current);
+  }
+
+  /**
+   * The wall clock stepped back by -stepMs (see afterClockStepBack): jobs waiting out an elapsed
+   * time keep their remaining wait. Memory moves at once (the wheel keeps each such job's
+   * monotonic deadline); each row follows in the background, in its key's turn, unless the job has
+   * changed meanwhile. A row that cannot be written now is rewritten whole by the job's next outcome.
+   */
+  followClockStepBack(stepMs: number): void {
+    if (!(stepMs < 0)) return;
+    this.clockStepsBack += stepMs;
+    const now = this.clock.now();
+    for (const [key, state] of this.states) {
+      if (this.running.has(key) || this.uncertain.has(key) || state.job.nextRun === null || state.job.nextRun <= now) continue;
+      const moved = afterClockStepBack(state.job, stepMs);
+      if (moved === null) continue;
+      this.setJob(state, moved);
+      this.place(key, state);
+      void this.queue
+        .run(key, async () => {
+          if (this.abandoned || this.states.get(key)?.job !== moved || !this.mayWrite()) return;
+          await this.outcomes.update(moved);
+        })
+        .catch((error: unknown) => this.onWriteBackError(key, error));
+    }
   }
 
   /** Drops a deleted job from memory. A callback in flight for it stays counted until it ends. */

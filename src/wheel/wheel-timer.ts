@@ -168,9 +168,9 @@ export class WheelTimer<K> {
     this.handle = undefined;
     this.armedAtMs = null;
     if (!this.running) return;
-    this.checkClock();
     this.firing = true;
     try {
+      this.checkClock();
       const keys = this.wheel.advance(this.time.now());
       if (keys.length > 0) this.onExpired(keys);
     } finally {
