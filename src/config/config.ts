@@ -4,7 +4,8 @@
  * Input is a two-level map (section -> key -> text), as read from the INI file and the
  * DALGA_<SECTION>_<KEY> environment variables. Unknown sections or keys and bad values are
  * rejected with a ConfigError naming `[section] key`, so that a typo stops the server at start
- * instead of being silently ignored.
+ * instead of being silently ignored. (DALGA_* variables that name no section never get here:
+ * load-config.ts sets them aside as not Dalga's, such as Kubernetes' DALGA_SERVICE_HOST.)
  */
 
 import { BOOLEAN_WORDS, parseBooleanText } from '../boolean-text.js';
@@ -176,6 +177,11 @@ type SectionValues<S extends keyof Sections> = {
 };
 
 export const CONFIG_SECTIONS = Object.keys(SECTIONS) as (keyof Sections)[];
+
+/** The keys of a known section, or undefined for any other name (own keys only: "constructor" is no section). */
+export function sectionKeys(section: string): string[] | undefined {
+  return Object.hasOwn(SECTIONS, section) ? Object.keys(SECTIONS[section as keyof Sections]) : undefined;
+}
 
 function readSection<S extends keyof Sections>(raw: RawConfig, section: S): SectionValues<S> {
   const specs = SECTIONS[section] as Record<string, KeySpec<unknown>>;

@@ -9,8 +9,9 @@ import { ScheduleError } from '../schedule/schedule-error.js';
 /**
  * What a PUT asks for, validated: the recurrence, where it is evaluated, and when it first runs.
  * The combinations follow the original Dalga:
- * - one-off: exactly one of `interval` (the delay), `first-run`, `immediate`; no `cron`.
- * - periodic: exactly one of `interval`, `cron`; `immediate` excludes `first-run`.
+ * - one-off: exactly one of `interval` (the delay), `first-run`, `immediate`; no `cron`. `interval=0` is the 2014
+ *   API's "now": the same job as `immediate=true`.
+ * - periodic: exactly one of `interval`, `cron`; `immediate` excludes `first-run`. `interval=0` is refused.
  */
 export interface JobSpec {
   recurrence: Recurrence;
@@ -27,6 +28,9 @@ export const MAX_INTERVAL_CHARS = 64;
 export const MAX_CRON_CHARS = 255;
 
 export const PUT_PARAMETERS = ['interval', 'cron', 'one-off', 'first-run', 'immediate', 'location'] as const;
+
+/** Zero whole seconds, as parseInterval reads numbers ("0", "00", " 0 "): a one-off's "run now". */
+const ZERO_SECONDS = /^\s*0+\s*$/;
 
 export function parseBoolean(parameter: string, value: string): boolean {
   const parsed = parseBooleanText(value);
@@ -67,6 +71,9 @@ export function parseJobSpec(params: Partial<Record<(typeof PUT_PARAMETERS)[numb
         'one-off',
         'one-off: give exactly one of interval (the delay before the run), first-run or immediate=true',
       );
+    }
+    if (intervalText !== undefined && ZERO_SECONDS.test(intervalText)) {
+      return { recurrence: { kind: 'once' }, interval: null, cron: null, location, oneOff, start: { kind: 'immediate' } };
     }
     if (intervalText !== undefined) {
       parseInterval(intervalText);

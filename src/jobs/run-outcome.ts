@@ -37,12 +37,16 @@ export function applyOutcome(job: Job, result: RunResult, policy: OutcomePolicy)
       return { kind: 'update', job: { ...job, ...last, triggeredAt: null, attempts: 0, failingSince: null, nextRun: job.nextSched } };
     }
     const recurrence = recurrenceOf(job);
-    const slot = nextSlot(recurrence, job.location, job.nextSched, result.finishedAt, result.finishedAt, {
+    // TEMPORARY: until the job carries its anchor (issue 11 integration). With the served slot as anchor the grid
+    // restarts at every run, which is the old slot-by-slot stepping (Jan 31 -> Feb 28 -> Mar 28).
+    const anchor = job.nextSched;
+    const slot = nextSlot(recurrence, job.location, anchor, job.nextSched, result.finishedAt, result.finishedAt, {
       fixedIntervals: policy.fixedIntervals,
     }) as number;
+    // A slot of "interval after completion" is on no grid: it is its own anchor, so the spread is one interval.
     const nextRun =
       policy.randomizationFactor > 0
-        ? randomizeSlot(recurrence, job.location, slot, policy.randomizationFactor, policy.random)
+        ? randomizeSlot(recurrence, job.location, policy.fixedIntervals ? anchor : slot, slot, policy.randomizationFactor, policy.random)
         : slot;
     return { kind: 'update', job: { ...job, ...last, attempts: 0, failingSince: null, nextSched: slot, nextRun } };
   }

@@ -6,8 +6,11 @@ import { ScheduleError } from './schedule-error.js';
  * A parsed cron expression bound to a time zone.
  *
  * Format: 5 fields (minute hour day-of-month month day-of-week) or 6 fields with seconds first. Field syntax is
- * cron-parser's: `*`, `?`, lists, ranges, steps, month/day names, `L` and `#`. Not accepted: `@daily`-style macros,
- * `H` (hashed) values, any other field count.
+ * cron-parser's: `*`, `?`, lists, ranges, steps, month/day names, `L` and `#`. Or one of the classic macros
+ * (CRON_MACROS below: @yearly, @annually, @monthly, @weekly, @daily, @midnight, @hourly), in any letter case, which stands
+ * for its 5-field expression evaluated the same way, in the job's location; the rule keeps the macro as its
+ * expression (lower-cased), so it is stored and echoed as given. Not accepted: other `@` words (cron-parser's own
+ * @minutely, @weekdays, ... and Vixie cron's @reboot), `H` (hashed) values, any other field count.
  *
  * DST rules (README):
  * - Occurrences are local wall-clock times in the job's location.
@@ -41,6 +44,21 @@ const MAX_SEGMENTS = 1000;
 
 const FIELD_NAMES = ['second', 'minute', 'hour', 'day of month', 'month', 'day of week'];
 
+/**
+ * The accepted macros and what they stand for (Vixie cron's, less @reboot). Mapped here rather than left to
+ * cron-parser, which knows most of them but not @midnight, and accepts more (@minutely, @weekdays, ...) than Dalga
+ * documents.
+ */
+export const CRON_MACROS: Readonly<Record<string, string>> = {
+  '@yearly': '0 0 1 1 *',
+  '@annually': '0 0 1 1 *',
+  '@monthly': '0 0 1 * *',
+  '@weekly': '0 0 * * 0',
+  '@daily': '0 0 * * *',
+  '@midnight': '0 0 * * *',
+  '@hourly': '0 * * * *',
+};
+
 function invalid(expression: string, what: string): never {
   throw new ScheduleError('cron', `cron: ${JSON.stringify(expression)} ${what}`);
 }
@@ -59,8 +77,18 @@ export function parseCron(expression: string, zone: string): CronRule {
   if (typeof zone !== 'string' || !IANAZone.isValidZone(zone)) {
     throw new ScheduleError('location', `location: ${JSON.stringify(zone)} is not a known IANA time zone name`);
   }
-  const text = expression.trim();
-  const fields = text.split(/\s+/);
+  let text = expression.trim();
+  /** The fields cron-parser reads: the expression itself, or what a macro stands for. */
+  let pattern = text;
+  if (text.startsWith('@')) {
+    const macro = text.toLowerCase();
+    if (!Object.hasOwn(CRON_MACROS, macro)) {
+      invalid(text, `is not a supported macro; accepted: ${Object.keys(CRON_MACROS).join(', ')}`);
+    }
+    text = macro;
+    pattern = CRON_MACROS[macro];
+  }
+  const fields = pattern.split(/\s+/);
   if (fields.length !== 5 && fields.length !== 6) {
     invalid(
       text,
@@ -77,7 +105,7 @@ export function parseCron(expression: string, zone: string): CronRule {
 
   let wallClock: CronExpression;
   try {
-    wallClock = CronExpressionParser.parse(text, { tz: 'UTC', currentDate: 0 });
+    wallClock = CronExpressionParser.parse(pattern, { tz: 'UTC', currentDate: 0 });
     wallClock.next(); // surfaces expressions that never match ("loop limit exceeded")
   } catch (err) {
     invalid(text, `is not a valid cron expression: ${(err as Error).message}`);

@@ -20,8 +20,10 @@ import { ScheduleError } from './schedule-error.js';
  * - A local time that exists twice after the calendar step (fall back) takes the earlier instant, i.e. the offset
  *   in force before the clocks go back: 02:30 on 2026-10-25 in Europe/Berlin is 02:30 CEST (+02:00). Luxon on its
  *   own would keep whichever offset the starting time had; we normalise so the result does not depend on it.
- * - Each slot is computed from the previous one, so a slot moved by a spring-forward gap stays moved (a P1D job at
- *   02:30 Berlin runs at 03:30 from 2026-03-29 on). Use cron to pin a schedule to a wall-clock time.
+ * - A job's slots are not computed from one another: slot k is anchor + k x interval (slot-grid.ts), so the clamped
+ *   day of a month-end job and a time moved by a spring-forward gap hold for that slot only. This module adds an
+ *   interval once (addInterval: a first slot, a one-off's delay, "interval after completion") or k-fold in one
+ *   step (addIntervalTimes: slot k of the grid).
  */
 export type Interval =
   | { kind: 'seconds'; seconds: number; text: string }
@@ -154,7 +156,8 @@ function addCalendar(
 
 /**
  * `fromMs` + `times` x `interval` in `zone`: the calendar part is applied `times`-fold in one luxon step, then the clock
- * part `times`-fold as elapsed time. `times` = 1 is {@link addInterval}.
+ * part `times`-fold as elapsed time. `times` = 1 is {@link addInterval}. One step, not `times` steps of one: from
+ * Jan 31, P1M twice is Mar 31 (not Feb 28 + P1M = Mar 28), which is what keeps a month-end job at the month end.
  */
 export function addIntervalTimes(fromMs: number, interval: Interval, zone: string, times: number): number {
   if (interval.kind === 'seconds') return fromMs + interval.seconds * SECOND_MS * times;
@@ -171,11 +174,6 @@ export function addIntervalTimes(fromMs: number, interval: Interval, zone: strin
  */
 export function addInterval(fromMs: number, interval: Interval, zone: string): number {
   return addIntervalTimes(fromMs, interval, zone, 1);
-}
-
-/** Nominal length in ms (for randomization spread): seconds*1000, or the duration's length measured from `fromMs` in `zone`. */
-export function intervalLengthMs(interval: Interval, fromMs: number, zone: string): number {
-  return addInterval(fromMs, interval, zone) - fromMs;
 }
 
 /** How the job JSON echoes it: a number of seconds when given as one, else the ISO text. */

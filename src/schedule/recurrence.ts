@@ -1,12 +1,17 @@
 import type { CronRule } from './cron.js';
-import {
-  addInterval,
-  addIntervalTimes,
-  fixedLengthMs,
-  intervalLengthMs,
-  nominalLengthMs,
-  type Interval,
-} from './interval.js';
+import { addInterval, type Interval } from './interval.js';
+import { gridSlotOnOrAfter } from './slot-grid.js';
+
+/**
+ * A job's recurrence and where its slots fall.
+ *
+ * Invariants:
+ * - Interval jobs live on the grid of their anchor (the first slot, see slot-grid.ts): with fixed intervals every
+ *   regular slot is anchor + k x interval, so the slots never depend on which ones ran or on downtime.
+ * - Cron jobs have no anchor: their occurrences are already a pure function of the expression and the zone.
+ * - Fixed rate never backfills: however many slots were missed, the next slot is one slot, the first not yet past.
+ * - All functions are pure: times in, time out (ms since the epoch), no clock.
+ */
 
 /** A job's recurrence rule. */
 export type Recurrence =
@@ -15,30 +20,30 @@ export type Recurrence =
   | { kind: 'cron'; cron: CronRule };
 
 export interface NextSlotOptions {
-  /** Fixed-rate (default true): next = previous slot + interval, skipping slots already past (slot < nowMs), so a job never drifts.
+  /** Fixed-rate (default true): the next slot on the anchor's grid after the one served, skipping slots already
+   *  past (slot < nowMs), so a job never drifts.
    *  false: "interval after completion": next = completedAtMs + interval (cron: the first occurrence after completedAtMs). */
   fixedIntervals: boolean;
 }
 
 /**
- * The regular slot after `slotMs` (the slot just served), for a job in `zone`. Returns null for 'once'.
+ * The regular slot after `slotMs` (the slot just served), for a job in `zone` whose first slot was `anchorMs`.
+ * Returns null for 'once'.
  *
  * Fixed-rate (`fixedIntervals: true`): the smallest slot > slotMs that is >= nowMs, so all missed slots collapse into
  * at most one run (no backfill).
- * - Fixed-length intervals (seconds, or durations of only H/M/S): slotMs + k x length with the smallest k >= 1 that
- *   reaches nowMs, computed arithmetically.
- * - Calendar intervals (Y/M/W/D): slotMs + k x interval with the smallest such k, each candidate computed in one
- *   luxon step from slotMs (so P1M from Jan 31 with Feb missed lands on Mar 31, not Mar 28); k is estimated from the
- *   average length, then corrected by a few steps. With k = 1 this is plain slot + interval (Jan 31 -> Feb 28 ->
- *   Mar 28: month-end clamping is not undone later).
- * - Cron: the first occurrence after slotMs that is >= nowMs.
+ * - Interval: the smallest such slot on the anchor's grid (anchor + k x interval, each computed from the anchor), found
+ *   with a bounded number of computations however long the job was away (see gridSlotOnOrAfter). From a Jan 31
+ *   anchor with P1M this is Feb 28/29, Mar 31, Apr 30, ... whether or not the slots in between ran.
+ * - Cron: the first occurrence after slotMs that is >= nowMs (`anchorMs` is not used).
  *
- * `fixedIntervals: false`: completedAtMs + interval (cron: the first occurrence strictly after completedAtMs). The result
- * is not clamped to nowMs; if it is already past, the job is simply due.
+ * `fixedIntervals: false`: completedAtMs + interval (cron: the first occurrence strictly after completedAtMs); the
+ * anchor is not used. The result is not clamped to nowMs; if it is already past, the job is simply due.
  */
 export function nextSlot(
   rec: Recurrence,
   zone: string,
+  anchorMs: number,
   slotMs: number,
   nowMs: number,
   completedAtMs: number,
@@ -51,34 +56,26 @@ export function nextSlot(
       return options.fixedIntervals ? rec.cron.next(Math.max(slotMs, nowMs - 1)) : rec.cron.next(completedAtMs);
     case 'interval':
       if (!options.fixedIntervals) return addInterval(completedAtMs, rec.interval, zone);
-      return nextIntervalSlot(rec.interval, zone, slotMs, nowMs);
+      // Slots are whole milliseconds, so "> slotMs" is ">= floor(slotMs) + 1".
+      return gridSlotOnOrAfter(rec.interval, zone, anchorMs, Math.max(Math.floor(slotMs) + 1, nowMs));
   }
 }
 
-function nextIntervalSlot(interval: Interval, zone: string, slotMs: number, nowMs: number): number {
-  const fixed = fixedLengthMs(interval);
-  if (fixed !== null) {
-    let k = nowMs > slotMs + fixed ? Math.ceil((nowMs - slotMs) / fixed) : 1;
-    // Guard against floating-point rounding in the division.
-    while (k > 1 && slotMs + (k - 1) * fixed >= nowMs) k--;
-    while (slotMs + k * fixed < nowMs) k++;
-    return slotMs + k * fixed;
+/**
+ * The first regular slot >= `fromMs`: for "enable resumes at its next regular slot after now". Interval jobs: on the
+ * anchor's grid (the anchor itself if `fromMs` is not past it); cron jobs: the first occurrence >= fromMs (`anchorMs`
+ * is not used); null for 'once', which has no regular slots.
+ */
+export function slotOnOrAfter(rec: Recurrence, zone: string, anchorMs: number, fromMs: number): number | null {
+  switch (rec.kind) {
+    case 'once':
+      return null;
+    case 'cron':
+      // Occurrences are whole milliseconds: the first one after ceil(fromMs) - 1 is the first one >= fromMs.
+      return rec.cron.next(Math.ceil(fromMs) - 1);
+    case 'interval':
+      return gridSlotOnOrAfter(rec.interval, zone, anchorMs, fromMs);
   }
-  const at = (k: number): number => addIntervalTimes(slotMs, interval, zone, k);
-  let k = 1;
-  let slot = at(1);
-  if (slot >= nowMs) return slot;
-  // Missed slots: estimate k from the average length (at most a few steps off), then step to the smallest k that works.
-  k = Math.max(2, Math.ceil((nowMs - slotMs) / nominalLengthMs(interval)));
-  slot = at(k);
-  while (slot < nowMs) slot = at(++k);
-  while (k > 2) {
-    const earlier = at(k - 1);
-    if (earlier < nowMs) break;
-    k--;
-    slot = earlier;
-  }
-  return slot;
 }
 
 /**
@@ -98,20 +95,28 @@ export function firstSlot(rec: Recurrence, zone: string, fromMs: number): number
 }
 
 /**
- * A slot spread by randomization: slotMs + floor(random() * factor * intervalLength), with random() in [0, 1) and
- * factor clamped to [0, 1]. intervalLength is the interval measured from slotMs in `zone`, or for cron the distance from
- * slotMs to the following occurrence; 0 for 'once' (slot unchanged). The result stays before the next regular slot.
+ * A slot spread by randomization: slotMs + floor(random() * factor * length), with random() in [0, 1) and factor
+ * clamped to [0, 1]. `length` is the distance from slotMs to the next regular slot: for an interval job the next slot
+ * of the grid of `anchorMs` (a slot on no grid, as with "interval after completion", is passed as its own anchor,
+ * which makes length = slotMs + interval - slotMs), for cron the following occurrence; 'once' is not moved. The result
+ * stays before the next regular slot, also where that is nearer than one interval (P1D at 02:30 Berlin: the slot
+ * moved to 03:30 on the spring-forward day is followed by 02:30 the next day, 23 hours later).
  */
 export function randomizeSlot(
   rec: Recurrence,
   zone: string,
+  anchorMs: number,
   slotMs: number,
   factor: number,
   random: () => number,
 ): number {
   const f = Number.isFinite(factor) ? Math.min(1, Math.max(0, factor)) : 0;
   if (f === 0 || rec.kind === 'once') return slotMs;
-  const length = rec.kind === 'cron' ? rec.cron.next(slotMs) - slotMs : intervalLengthMs(rec.interval, slotMs, zone);
+  const following =
+    rec.kind === 'cron'
+      ? rec.cron.next(slotMs)
+      : gridSlotOnOrAfter(rec.interval, zone, anchorMs, Math.floor(slotMs) + 1);
+  const length = following - slotMs;
   const r = random();
   const u = Number.isFinite(r) ? Math.min(Math.max(r, 0), 1) : 0;
   return slotMs + Math.min(Math.floor(u * f * length), Math.max(0, length - 1));

@@ -4,7 +4,7 @@ import { buildConfig, ConfigError } from '../../src/config/config.js';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig, parseConfigText } from '../../src/config/load-config.js';
+import { environmentOverrides, loadConfig, loadConfigWithIgnored, parseConfigText } from '../../src/config/load-config.js';
 
 const SEED_STYLE = `
 [mysql]            ; presence of this section selects MySQL
@@ -97,8 +97,55 @@ describe('config', () => {
     });
   }
 
-  test('an unknown DALGA_ environment variable is rejected like an unknown key', () => {
+  test('an unknown key of a known section in the environment is rejected, naming the variable and the key', () => {
     assert.throws(() => loadConfig(undefined, { DALGA_JOBS_RETRY: '1' }), /\[jobs\] retry: unknown key/);
+    assert.throws(
+      () => loadConfig(undefined, { DALGA_LISTEN_PROT: '1' }),
+      (error: unknown) => {
+        assert.ok(error instanceof ConfigError);
+        assert.equal(error.message, 'environment variable DALGA_LISTEN_PROT: [listen] prot: unknown key (known: host, port, token, debug)');
+        return true;
+      },
+    );
+    assert.throws(() => loadConfig(undefined, { DALGA_MYSQL: 'db.local' }), /^ConfigError: environment variable DALGA_MYSQL: names no key \(known: host, port/);
+    assert.throws(() => loadConfig(undefined, { DALGA_JOBS_: '1' }), /DALGA_JOBS_: names no key/);
+  });
+
+  // What Kubernetes injects into every pod for a Service named "dalga" (its docker-links style variables).
+  const KUBERNETES = {
+    DALGA_SERVICE_HOST: '10.96.0.12',
+    DALGA_SERVICE_PORT: '34006',
+    DALGA_SERVICE_PORT_HTTP: '34006',
+    DALGA_PORT: 'tcp://10.96.0.12:34006',
+    DALGA_PORT_34006_TCP: 'tcp://10.96.0.12:34006',
+    DALGA_PORT_34006_TCP_PROTO: 'tcp',
+    DALGA_PORT_34006_TCP_PORT: '34006',
+    DALGA_PORT_34006_TCP_ADDR: '10.96.0.12',
+  };
+
+  test("DALGA_* variables that name no section are not Dalga's: ignored, and reported to the caller", () => {
+    const loaded = loadConfigWithIgnored(undefined, { ...KUBERNETES, DALGA_CONFIG: 'dalga.ini', DALGA_JOBS_MAX_RUNNING: '7', PATH: '/bin' });
+    assert.equal(loaded.config.jobs.maxRunning, 7, 'the variables that are Dalga\'s still apply');
+    assert.deepEqual(loaded.config.database, { kind: 'sqlite', file: 'dalga.sqlite', table: 'dalga' }, 'nothing else changed');
+    assert.deepEqual(loaded.ignoredEnvironment, [...Object.keys(KUBERNETES), 'DALGA_CONFIG'].sort());
+    // The plain loader, used by ormconfig.ts, ignores them the same way.
+    assert.deepEqual(loadConfig(undefined, KUBERNETES), loadConfig(undefined, {}));
+    assert.deepEqual(environmentOverrides(KUBERNETES), {});
+    assert.deepEqual(loadConfigWithIgnored(undefined, {}).ignoredEnvironment, []);
+    // A prototype name is no section either.
+    assert.deepEqual(loadConfigWithIgnored(undefined, { DALGA_CONSTRUCTOR_X: '1' }).ignoredEnvironment, ['DALGA_CONSTRUCTOR_X']);
+  });
+
+  test('an unknown section in the config file still stops the server, environment or not', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dalga-config-'));
+    const file = join(dir, 'dalga.ini');
+    writeFileSync(file, '[service]\nhost = x\n');
+    try {
+      assert.throws(() => loadConfigWithIgnored(file, KUBERNETES), /unknown section \[service\]/);
+      assert.throws(() => loadConfig(file, {}), /unknown section \[service\]/);
+    } finally {
+      rmSync(dir, { recursive: true });
+    }
   });
 
   test('a missing config file is a clear error', () => {

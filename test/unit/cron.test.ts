@@ -39,6 +39,16 @@ describe('parseCron: valid', () => {
     ['* * * * * *', '* * * * * *'],
     ['  30  2 * * *  ', '30  2 * * *'],
     ['? * * * *', '? * * * *'],
+    // Macros: stored trimmed and lower-cased, as given otherwise.
+    ['@yearly', '@yearly'],
+    ['@annually', '@annually'],
+    ['@monthly', '@monthly'],
+    ['@weekly', '@weekly'],
+    ['@daily', '@daily'],
+    ['@midnight', '@midnight'],
+    ['@hourly', '@hourly'],
+    ['  @DAILY ', '@daily'],
+    ['@Hourly', '@hourly'],
   ];
   for (const [expression, stored] of cases) {
     test(JSON.stringify(expression), () => {
@@ -53,7 +63,14 @@ describe('parseCron: invalid', () => {
     ['   ', /must not be empty/],
     ['* * * *', /has 4 fields; expected 5/],
     ['* * * * * * *', /has 7 fields; expected 5/],
-    ['@daily', /has 1 field; expected 5/],
+    ['@reboot', /"@reboot" is not a supported macro; accepted: @yearly, @annually, @monthly, @weekly, @daily, @midnight, @hourly$/],
+    ['@minutely', /not a supported macro/], // cron-parser knows it; Dalga does not document it
+    ['@weekdays', /not a supported macro/],
+    ['@', /not a supported macro/],
+    ['@daily 5', /not a supported macro/],
+    ['@dailyx', /not a supported macro/],
+    ['@constructor', /not a supported macro/],
+    ['daily', /has 1 field; expected 5/],
     ['61 * * * *', /61.*0-59/],
     ['* 24 * * *', /24.*0-23/],
     ['* * 32 * *', /32.*1-31/],
@@ -137,6 +154,40 @@ describe('next', () => {
   for (const [expression, zone, from, expected] of cases) {
     test(`${expression} in ${zone} after ${from}`, () => {
       assert.deepEqual(occurrences(expression, zone, from, expected.length), expected);
+    });
+  }
+
+  test('macros are their 5-field expressions, evaluated in the location', () => {
+    const pairs: Array<[string, string]> = [
+      ['@yearly', '0 0 1 1 *'],
+      ['@annually', '0 0 1 1 *'],
+      ['@monthly', '0 0 1 * *'],
+      ['@weekly', '0 0 * * 0'],
+      ['@daily', '0 0 * * *'],
+      ['@midnight', '0 0 * * *'],
+      ['@hourly', '0 * * * *'],
+    ];
+    for (const [macro, fields] of pairs) {
+      for (const zone of ['UTC', 'Europe/Berlin', 'America/Santiago']) {
+        for (const from of ['2026-03-28T12:00:00Z', '2026-09-05T12:00:00Z', '2026-10-24T12:00:00Z']) {
+          assert.deepEqual(occurrences(macro, zone, from, 3), occurrences(fields, zone, from, 3), `${macro} in ${zone} from ${from}`);
+        }
+      }
+    }
+  });
+
+  const macroCases: Array<[string, string, string, string[]]> = [
+    ['@daily', 'Europe/Berlin', '2026-03-28T12:00:00+01:00', ['2026-03-29T00:00:00+01:00', '2026-03-30T00:00:00+02:00']],
+    ['@midnight', 'Asia/Tokyo', '2026-01-15T10:00:00Z', ['2026-01-16T00:00:00+09:00', '2026-01-17T00:00:00+09:00']],
+    ['@weekly', 'America/New_York', '2026-01-15T10:00:00Z', ['2026-01-18T00:00:00-05:00', '2026-01-25T00:00:00-05:00']], // Sundays
+    ['@monthly', 'UTC', '2026-01-31T10:00:00Z', ['2026-02-01T00:00:00Z', '2026-03-01T00:00:00Z']],
+    ['@yearly', 'Europe/Istanbul', '2026-06-01T00:00:00Z', ['2027-01-01T00:00:00+03:00', '2028-01-01T00:00:00+03:00']],
+    // Every hour: elapsed time through the repeated hour on the fall-back day, like 0 * * * *.
+    ['@hourly', 'Europe/Berlin', '2026-10-25T01:30:00+02:00', ['2026-10-25T02:00:00+02:00', '2026-10-25T02:00:00+01:00', '2026-10-25T03:00:00+01:00']],
+  ];
+  for (const [macro, zone, from, expected] of macroCases) {
+    test(`${macro} in ${zone} after ${from}`, () => {
+      assert.deepEqual(occurrences(macro, zone, from, expected.length), expected);
     });
   }
 

@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { DateTime } from 'luxon';
 import {
   addInterval,
+  addIntervalTimes,
   intervalJson,
-  intervalLengthMs,
   parseInterval,
   type Interval,
 } from '../../src/schedule/interval.js';
@@ -160,7 +160,7 @@ describe('addInterval', () => {
   }
 });
 
-describe('intervalLengthMs', () => {
+describe('addInterval: the length of one interval depends on where it starts', () => {
   const cases: Array<[string, string, string, number]> = [
     ['Europe/Berlin', '60', '2026-03-29T01:59:30+01:00', 60_000],
     ['Europe/Berlin', 'PT1H', '2026-03-29T01:30:00+01:00', HOUR],
@@ -173,7 +173,35 @@ describe('intervalLengthMs', () => {
   ];
   for (const [zone, text, from, expected] of cases) {
     test(`${text} from ${from} in ${zone}`, () => {
-      assert.equal(intervalLengthMs(parseInterval(text), ms(from), zone), expected);
+      assert.equal(addInterval(ms(from), parseInterval(text), zone) - ms(from), expected);
+    });
+  }
+});
+
+describe('addIntervalTimes: k intervals in one step, not k steps of one', () => {
+  // [zone, interval, from, times, expected local result]
+  const cases: Array<[string, string, string, number, string]> = [
+    // Jan 31 + 2 x P1M is Mar 31: the clamp to Feb 28 is not carried on (stepping would give Mar 28).
+    ['UTC', 'P1M', '2026-01-31T10:00:00Z', 2, '2026-03-31T10:00:00Z'],
+    ['UTC', 'P1M', '2026-01-31T10:00:00Z', 3, '2026-04-30T10:00:00Z'],
+    ['UTC', 'P1M', '2028-01-31T10:00:00Z', 1, '2028-02-29T10:00:00Z'],
+    // 02:30 on the day after spring forward exists again (stepping from 03:30 would stay at 03:30).
+    ['Europe/Berlin', 'P1D', '2026-03-28T02:30:00+01:00', 2, '2026-03-30T02:30:00+02:00'],
+    // A repeated local time takes the earlier instant, whatever offset the start had.
+    ['Europe/Berlin', 'P1D', '2026-10-20T02:30:00+02:00', 5, '2026-10-25T02:30:00+02:00'],
+    ['Europe/Berlin', 'P1W', '2026-10-04T02:30:00+02:00', 3, '2026-10-25T02:30:00+02:00'],
+    // Mixed: the calendar part k-fold in the zone, then k x the clock part as elapsed time.
+    ['Europe/Berlin', 'P1DT1H', '2026-03-28T01:30:00+01:00', 2, '2026-03-30T03:30:00+02:00'],
+    ['UTC', 'P1DT1H', '2026-01-01T00:00:00Z', 24, '2026-01-26T00:00:00Z'],
+    // Clock-only: k x the exact length.
+    ['Europe/Berlin', 'PT90S', '2026-03-29T01:59:00+01:00', 2, '2026-03-29T03:02:00+02:00'],
+    ['UTC', '90', '2026-01-01T00:00:00Z', 40, '2026-01-01T01:00:00Z'],
+  ];
+  for (const [zone, text, from, times, expected] of cases) {
+    test(`${zone} ${from} + ${times} x ${text}`, () => {
+      const result = addIntervalTimes(ms(from), parseInterval(text), zone, times);
+      assert.equal(iso(result, zone), expected);
+      assert.ok(Number.isInteger(result));
     });
   }
 });

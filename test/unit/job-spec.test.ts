@@ -109,6 +109,16 @@ describe('parseJobSpec + firstRunOf: valid periodic jobs', () => {
     { name: 'cron exactly on an occurrence: the next one', params: { cron: '*/15 * * * *' }, now: '2026-01-15T10:15:00Z', expected: { recurrence: 'cron', interval: null, cron: '*/15 * * * *', first: '2026-01-15T10:30:00.000Z' } },
     { name: 'cron with seconds (6 fields)', params: { cron: '* * * * * *' }, expected: { recurrence: 'cron', interval: null, cron: '* * * * * *', first: '2026-01-15T10:00:01.000Z' } },
     { name: 'cron is stored trimmed', params: { cron: '  0 9 * * *  ' }, expected: { recurrence: 'cron', interval: null, cron: '0 9 * * *', first: '2026-01-16T09:00:00.000Z' } },
+    // Cron macros: stored as given (trimmed, lower-cased), evaluated in the location.
+    { name: 'cron=@hourly', params: { cron: '@hourly' }, expected: { recurrence: 'cron', interval: null, cron: '@hourly', first: '2026-01-15T11:00:00.000Z' } },
+    {
+      name: 'cron=@DAILY in Asia/Tokyo: local midnight, stored lower-case',
+      params: { cron: ' @DAILY ', location: 'Asia/Tokyo' },
+      expected: { recurrence: 'cron', interval: null, cron: '@daily', location: 'Asia/Tokyo', first: '2026-01-15T15:00:00.000Z' },
+    },
+    { name: 'cron=@midnight is @daily', params: { cron: '@midnight' }, expected: { recurrence: 'cron', interval: null, cron: '@midnight', first: '2026-01-16T00:00:00.000Z' } },
+    { name: 'cron=@weekly: Sunday midnight', params: { cron: '@weekly' }, expected: { recurrence: 'cron', interval: null, cron: '@weekly', first: '2026-01-18T00:00:00.000Z' } },
+    { name: 'cron=@annually', params: { cron: '@annually' }, expected: { recurrence: 'cron', interval: null, cron: '@annually', first: '2027-01-01T00:00:00.000Z' } },
     {
       name: 'cron in America/New_York',
       params: { cron: '0 9 * * *', location: 'America/New_York' },
@@ -170,6 +180,11 @@ describe('parseJobSpec + firstRunOf: valid one-off jobs', () => {
     { name: 'one-off + first-run + immediate=no', params: { 'one-off': 'true', 'first-run': '2026-01-15T10:00:02Z', immediate: 'no' }, expected: { start: 'at', first: '2026-01-15T10:00:02.000Z' } },
     // immediate.
     { name: 'one-off + immediate=true', params: { 'one-off': 'true', immediate: 'true' }, expected: { start: 'immediate', first: NOW } },
+    // interval=0: the 2014 API's "now", the same as immediate=true.
+    { name: 'one-off + interval=0 runs at once', params: { 'one-off': 'true', interval: '0' }, expected: { start: 'immediate', first: NOW } },
+    { name: 'one-off + interval=00', params: { 'one-off': 'true', interval: '00' }, expected: { start: 'immediate', first: NOW } },
+    { name: 'one-off + interval=" 0 "', params: { 'one-off': 'yes', interval: ' 0 ' }, expected: { start: 'immediate', first: NOW } },
+    { name: 'one-off + interval=0 + immediate=false', params: { 'one-off': 'true', interval: '0', immediate: 'false' }, expected: { start: 'immediate', first: NOW } },
     { name: 'one-off=TRUE + immediate=On', params: { 'one-off': 'TRUE', immediate: 'On' }, expected: { start: 'immediate', first: NOW } },
     { name: 'one-off + immediate + location', params: { 'one-off': 'true', immediate: 'true', location: 'Pacific/Chatham' }, expected: { start: 'immediate', location: 'Pacific/Chatham', first: NOW } },
   ];
@@ -205,6 +220,21 @@ function runValid(cases: ValidCase[], defaults: Omit<Expected, 'first'>): void {
     });
   }
 }
+
+describe('one-off with interval=0', () => {
+  test('is the same job as one-off=true&immediate=true', () => {
+    const zero = parseJobSpec({ 'one-off': 'true', interval: '0', location: 'Europe/Berlin' });
+    const immediate = parseJobSpec({ 'one-off': 'true', immediate: 'true', location: 'Europe/Berlin' });
+    assert.deepEqual(zero, immediate);
+    assert.equal(zero.interval, null, 'the interval column stays empty, so the JSON says "interval":0');
+    assert.equal(firstRunOf(zero, ms(NOW)), ms(NOW));
+  });
+
+  test('a periodic job with interval=0 is still refused', () => {
+    assert.throws(() => parseJobSpec({ interval: '0' }), /^ScheduleError: interval: "0" must be greater than zero$/);
+    assert.throws(() => parseJobSpec({ interval: '0', 'one-off': 'false' }), /^ScheduleError: interval: "0" must be greater than zero$/);
+  });
+});
 
 describe('firstRunOf: the first run moves with now, except first-run', () => {
   test('regular, immediate and delayed starts follow now; first-run does not', () => {
@@ -275,6 +305,9 @@ describe('parseJobSpec: invalid combinations', () => {
     { params: { 'one-off': 'true', interval: '60', 'first-run': '2026-01-15T12:00:00Z' }, parameter: 'one-off' },
     { params: { 'one-off': 'true', interval: '60', immediate: 'true' }, parameter: 'one-off' },
     { params: { 'one-off': 'true', 'first-run': '2026-01-15T12:00:00Z', immediate: 'true' }, parameter: 'one-off' },
+    // interval=0 is "now", so it is one of the three too.
+    { params: { 'one-off': 'true', interval: '0', immediate: 'true' }, parameter: 'one-off' },
+    { params: { 'one-off': 'true', interval: '0', 'first-run': '2026-01-15T12:00:00Z' }, parameter: 'one-off' },
     { params: { 'one-off': 'true', interval: '60', 'first-run': '2026-01-15T12:00:00Z', immediate: 'true' }, parameter: 'one-off' },
   ]);
 });
@@ -288,9 +321,10 @@ describe('parseJobSpec: invalid values name their parameter', () => {
     { params: { interval: `PT${'0'.repeat(MAX_INTERVAL_CHARS)}1S` }, parameter: 'interval', mentions: /64/ },
     { params: { interval: 'abc', immediate: 'true' }, parameter: 'interval' },
     { params: { 'one-off': 'true', interval: 'abc' }, parameter: 'interval' },
-    { params: { 'one-off': 'true', interval: '0' }, parameter: 'interval' },
+    { params: { 'one-off': 'true', interval: 'PT0S' }, parameter: 'interval', mentions: /greater than zero/ },
+    { params: { 'one-off': 'true', interval: '-0' }, parameter: 'interval' },
     // cron
-    ...['', '* * * *', '* * * * * * *', '61 * * * *', '* 25 * * *', '@daily', 'H * * * *', 'every minute', '0 0 30 2 *'].map(
+    ...['', '* * * *', '* * * * * * *', '61 * * * *', '* 25 * * *', '@reboot', '@minutely', 'H * * * *', 'every minute', '0 0 30 2 *'].map(
       (cron) => ({ params: { cron }, parameter: 'cron' }),
     ),
     { params: { cron: `${Array.from({ length: 60 }, (_, i) => i).join(',')} ${Array.from({ length: 60 }, (_, i) => i).join(',')} * * * *` }, parameter: 'cron', mentions: new RegExp(String(MAX_CRON_CHARS)) },
@@ -442,6 +476,7 @@ describe('recurrenceOf: rebuilds the recurrence of a stored job', () => {
       { cron: '*/5 * * * *' },
       { cron: ' 30 2 * * * ', location: 'Europe/Berlin' },
       { cron: '15 * * * * *', location: 'Asia/Kathmandu' },
+      { cron: '@Monthly', location: 'Europe/Berlin' },
     ];
     const froms = ['2026-01-15T10:00:00.250Z', '2026-03-29T00:30:00Z', '2026-10-25T00:30:00Z', '2026-11-01T05:30:00Z'].map(ms);
     for (const params of specs) {
