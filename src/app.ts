@@ -35,6 +35,11 @@ export interface DalgaOptions {
   instanceId?: string;
 }
 
+/** The API's address cannot be listened on (in use, not allowed): the server cannot start. */
+export class ListenError extends Error {
+  override name = 'ListenError';
+}
+
 /** How often boot logs its progress while loading a large table: under 2 s even with timer and page jitter. */
 const PROGRESS_EVERY_MS = 1_500;
 /** How often the loading ticker looks at the count (for /status and the progress line). */
@@ -119,7 +124,10 @@ export class Dalga {
           `table ${config.database.db}.${config.database.table} does not exist: create it with "dalga -config <file> -create-table"`,
         );
       } else {
-        await createLeaseTable(store); // a table created by an older Dalga has none yet
+        // A table created by an older Dalga lacks what came since (columns, the lease table).
+        const added = await store.upgradeTable();
+        if (added.length > 0) log.info({ columns: added }, 'upgraded the jobs table');
+        await createLeaseTable(store);
       }
       dalga = new Dalga(options, store, clock, metrics);
       await dalga.listen();
@@ -239,9 +247,12 @@ export class Dalga {
     const server = http.createServer({ requestTimeout: 30_000, headersTimeout: 10_000, maxHeaderSize: 16_384 }, app.callback());
     this.server = server;
     await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
+      server.once('error', (error: NodeJS.ErrnoException) => {
+        const why = error.code === 'EADDRINUSE' ? 'address already in use' : error.code === 'EACCES' ? 'permission denied' : error.message;
+        reject(new ListenError(`listen ${config.listen.host}:${config.listen.port}: ${why}`));
+      });
       server.listen(config.listen.port, config.listen.host, () => {
-        server.off('error', reject);
+        server.removeAllListeners('error');
         resolve();
       });
     });

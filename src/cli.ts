@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
-import { Dalga } from './app.js';
+import { Dalga, ListenError } from './app.js';
 import { ConfigError } from './config/config.js';
-import { loadConfig } from './config/load-config.js';
+import { loadConfigWithIgnored } from './config/load-config.js';
 import { InstanceLockError } from './cluster/lease.js';
 import { createLeaseTable } from './cluster/mysql-lease.js';
 import { describe, JobStore, StoreUnavailableError, TableMissingError } from './jobs/job-store.js';
@@ -54,14 +54,18 @@ async function main(): Promise<void> {
     return;
   }
 
-  let config;
+  let loaded;
   try {
-    config = loadConfig(args.config);
+    loaded = loadConfigWithIgnored(args.config);
   } catch (error) {
     if (error instanceof ConfigError) fail(`config: ${error.message}`);
     throw error;
   }
+  const { config, ignoredEnvironment } = loaded;
   const log = createLogger({ debug: args.debug });
+  if (ignoredEnvironment.length > 0) {
+    log.debug({ variables: ignoredEnvironment }, 'ignored DALGA_* environment variables that name no config section');
+  }
 
   if (args['create-table']) {
     const store = await JobStore.open(config.database);
@@ -101,7 +105,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  if (error instanceof TableMissingError || error instanceof InstanceLockError || error instanceof StoreUnavailableError) {
+  if (error instanceof TableMissingError || error instanceof InstanceLockError || error instanceof StoreUnavailableError || error instanceof ListenError) {
     fail(error.message, 1);
   }
   process.stderr.write(`dalga: ${(error as Error).stack ?? String(error)}\n`);

@@ -29,6 +29,8 @@ export interface DalgaJob {
   enabled: boolean;
   /** The regular slot the next run serves (Dalga-Sched). */
   next_sched: string;
+  /** The job's first slot: an interval job's slots are anchor + k x interval. */
+  anchor: string;
   attempts: number;
   last_run: string | null;
   last_status: number | null;

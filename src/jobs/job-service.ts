@@ -1,6 +1,7 @@
 import type { Clock } from '../clock.js';
 import type { WheelTimer } from '../wheel/wheel-timer.js';
-import { firstRunOf, type JobSpec } from './job-spec.js';
+import { disableJob, enableJob, putJob, triggerJob } from './job-changes.js';
+import type { JobSpec } from './job-spec.js';
 import { jobKey, splitJobKey } from './job-key.js';
 import { afterClockStepBack } from './clock-step.js';
 import { servedSlot, type Job } from './job.js';
@@ -163,27 +164,7 @@ export class JobService {
     const key = jobKey(path, body);
     return this.queue.run(key, async () => {
       await this.settle(key);
-      const now = this.clock.now();
-      const previous = this.states.get(key)?.job;
-      const first = firstRunOf(spec, now);
-      const job: Job = {
-        path,
-        body,
-        interval: spec.interval,
-        cron: spec.cron,
-        location: spec.location,
-        oneOff: spec.oneOff,
-        nextRun: first,
-        nextSched: first,
-        triggeredAt: null,
-        attempts: 0,
-        failingSince: null,
-        lastRun: previous?.lastRun ?? null,
-        lastStatus: previous?.lastStatus ?? null,
-        lastError: previous?.lastError ?? null,
-        createdAt: previous?.createdAt ?? now,
-        updatedAt: now,
-      };
+      const job = putJob(path, body, spec, this.states.get(key)?.job, this.clock.now());
       this.assertMayWrite();
       await this.written(key, this.writes.upsert(job));
       this.commit(key, job);
@@ -202,10 +183,7 @@ export class JobService {
     });
   }
 
-  /**
-   * POST: run now, as an extra run; afterwards the job goes back to the slot it was waiting for.
-   * If it is waiting to retry a failed run, that retry happens now instead.
-   */
+  /** POST: run now (see triggerJob). */
   trigger(path: string, body: string): Promise<Job> {
     const key = jobKey(path, body);
     return this.queue.run(key, async () => {
@@ -213,13 +191,7 @@ export class JobService {
       const state = this.existing(key);
       if (this.running.has(key)) throw new JobConflictError('job is running now; trigger it again when it has finished');
       if (state.job.nextRun === null) throw new JobConflictError('job is disabled; enable it before triggering');
-      const now = this.clock.now();
-      // A job waiting to retry a failed run gets that retry now (same Dalga-Sched, next attempt):
-      // an extra run instead would restart the slot's attempts and deliver it twice.
-      const job: Job =
-        state.job.attempts > 0
-          ? { ...state.job, nextRun: now, updatedAt: now }
-          : { ...state.job, triggeredAt: now, nextRun: now, attempts: 0, failingSince: null, updatedAt: now };
+      const job = triggerJob(state.job, this.clock.now());
       this.assertMayWrite();
       await this.written(key, this.writes.upsert(job));
       this.commit(key, job);
@@ -227,10 +199,7 @@ export class JobService {
     });
   }
 
-  /**
-   * PATCH: a disabled job never fires. Enabling puts it back on its slot; a slot missed while
-   * disabled runs once, at once (serving that slot), then the schedule skips what is past.
-   */
+  /** PATCH: a disabled job never fires; enabling follows the original Dalga (see enableJob). */
   setEnabled(path: string, body: string, enabled: boolean): Promise<Job> {
     const key = jobKey(path, body);
     return this.queue.run(key, async () => {
@@ -238,9 +207,7 @@ export class JobService {
       const state = this.existing(key);
       if ((state.job.nextRun !== null) === enabled) return state.job;
       const now = this.clock.now();
-      const job: Job = enabled
-        ? { ...state.job, nextRun: Math.max(state.job.nextSched, now), triggeredAt: null, attempts: 0, failingSince: null, updatedAt: now }
-        : { ...state.job, nextRun: null, triggeredAt: null, updatedAt: now };
+      const job = enabled ? enableJob(state.job, now, this.policy) : disableJob(state.job, now);
       this.assertMayWrite();
       await this.written(key, this.writes.upsert(job));
       this.commit(key, job);
@@ -315,7 +282,7 @@ export class JobService {
       let next = applyOutcome(ticket.job, result, this.policy);
       if (next.kind === 'update' && state.job.nextRun === null) {
         // Disabled while running: the outcome still moves the slot, but the job stays disabled.
-        next = { kind: 'update', job: { ...next.job, nextRun: null } };
+        next = { kind: 'update', job: { ...next.job, nextRun: null, pausedRun: next.job.nextRun ?? next.job.pausedRun } };
       } else if (next.kind === 'update' && state.job.triggeredAt !== null && state.job.triggeredAt !== ticket.job.triggeredAt) {
         // Triggered while this run was in flight (the trigger's write raced the timer): the
         // acknowledged extra run still happens, right after this one.

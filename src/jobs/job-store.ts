@@ -1,5 +1,6 @@
 import 'reflect-metadata';
-import { DataSource, type Repository } from 'typeorm';
+import { DataSource, TableColumn, type Repository } from 'typeorm';
+import { TableUtils } from 'typeorm/schema-builder/util/TableUtils.js';
 import type { DatabaseSettings } from '../config/config.js';
 import { dataSourceOptions } from './data-source-options.js';
 import { jobKey } from './job-key.js';
@@ -172,6 +173,8 @@ function columnValues(job: Job): unknown[] {
     job.oneOff ? 1 : 0,
     dbTime(job.nextRun),
     dbTime(job.nextSched),
+    dbTime(job.anchor),
+    dbTime(job.pausedRun),
     dbTime(job.triggeredAt),
     job.attempts,
     dbTime(job.failingSince),
@@ -194,6 +197,8 @@ function fromRawRow(row: Record<string, unknown>): Job {
     oneOff: Boolean(row.one_off),
     nextRun: fromDbTime(row.next_run),
     nextSched: fromDbTime(row.next_sched) as number,
+    anchor: fromDbTime(row.anchor) ?? (fromDbTime(row.next_sched) as number),
+    pausedRun: fromDbTime(row.paused_run),
     triggeredAt: fromDbTime(row.triggered_at),
     attempts: Number(row.attempts),
     failingSince: fromDbTime(row.failing_since),
@@ -219,9 +224,10 @@ function shareStrings(job: Job, strings: LoadStrings): Job {
 function fromLoadRow(row: unknown[], strings: LoadStrings): Job {
   const nextRun = fromDbTime(row[6]);
   const nextSchedText = row[7];
-  const createdText = row[14];
-  const updatedText = row[15];
+  const createdText = row[16];
+  const updatedText = row[17];
   const createdAt = fromDbTime(createdText) as number;
+  const nextSched = nextRun !== null && nextSchedText === row[6] ? nextRun : (fromDbTime(nextSchedText) as number);
   return {
     path: strings.share(PATH, row[0] as string) as string,
     body: row[1] as string,
@@ -231,13 +237,15 @@ function fromLoadRow(row: unknown[], strings: LoadStrings): Job {
     oneOff: Boolean(row[5]),
     nextRun,
     // Equal text, equal value: skip parsing it twice (the common case for both pairs).
-    nextSched: nextRun !== null && nextSchedText === row[6] ? nextRun : (fromDbTime(nextSchedText) as number),
-    triggeredAt: fromDbTime(row[8]),
-    attempts: row[9] as number,
-    failingSince: fromDbTime(row[10]),
-    lastRun: fromDbTime(row[11]),
-    lastStatus: row[12] as number | null,
-    lastError: strings.share(LAST_ERROR, row[13] as string | null),
+    nextSched,
+    anchor: fromDbTime(row[8]) ?? nextSched,
+    pausedRun: fromDbTime(row[9]),
+    triggeredAt: fromDbTime(row[10]),
+    attempts: row[11] as number,
+    failingSince: fromDbTime(row[12]),
+    lastRun: fromDbTime(row[13]),
+    lastStatus: row[14] as number | null,
+    lastError: strings.share(LAST_ERROR, row[15] as string | null),
     createdAt,
     updatedAt: updatedText === createdText ? createdAt : (fromDbTime(updatedText) as number),
   };
@@ -256,7 +264,7 @@ interface RawMysqlQuery {
 
 /** Column names in the order of columnValues(). */
 const JOB_COLUMNS = [
-  'path', 'body', 'interval', 'cron', 'location', 'one_off', 'next_run', 'next_sched', 'triggered_at',
+  'path', 'body', 'interval', 'cron', 'location', 'one_off', 'next_run', 'next_sched', 'anchor', 'paused_run', 'triggered_at',
   'attempts', 'failing_since', 'last_run', 'last_status', 'last_error', 'created_at', 'updated_at',
 ] as const;
 
@@ -348,7 +356,10 @@ export class JobStore {
    * columns get a binary no-pad collation where the server has one, so keys compare like the Map.
    */
   async createTable(): Promise<boolean> {
-    if (await this.tableExists()) return false;
+    if (await this.tableExists()) {
+      await this.upgradeTable();
+      return false;
+    }
     const collation = this.dialect === 'mysql' ? await this.binaryCollation() : undefined;
     const schemaSource = new DataSource(dataSourceOptions(this.settings, collation));
     await this.run('create_table', async () => {
@@ -360,6 +371,28 @@ export class JobStore {
       }
     });
     return true;
+  }
+
+  /**
+   * Adds the columns the entity has and a table created by an older Dalga lacks (nullable ones
+   * only: anchor, paused_run). Returns their names.
+   */
+  async upgradeTable(): Promise<string[]> {
+    return this.run('create_table', async () => {
+      const runner = this.dataSource.createQueryRunner();
+      try {
+        const table = await runner.getTable(this.table);
+        if (!table) throw new Error(`table ${this.table} does not exist`);
+        const missing = this.repository.metadata.columns.filter((column) => !table.findColumnByName(column.databaseName));
+        for (const column of missing) {
+          if (!column.isNullable) throw new Error(`cannot add the non-null column ${column.databaseName} to an existing table`);
+          await runner.addColumn(table, new TableColumn(TableUtils.createTableColumnOptions(column, this.dataSource.driver)));
+        }
+        return missing.map((column) => column.databaseName);
+      } finally {
+        await runner.release();
+      }
+    });
   }
 
   private async binaryCollation(): Promise<string> {

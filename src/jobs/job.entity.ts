@@ -16,6 +16,8 @@ export interface JobRow {
   oneOff: boolean;
   nextRun: Date | null;
   nextSched: Date;
+  anchor: Date | null;
+  pausedRun: Date | null;
   triggeredAt: Date | null;
   attempts: number;
   failingSince: Date | null;
@@ -61,6 +63,13 @@ export function jobEntity(table: string, keyCollation?: string): JobEntityClass 
 
     @Column({ name: 'next_sched', type: 'datetime', precision: 3 })
     nextSched!: Date;
+
+    /** NULL only in rows written before the column existed: their next slot is taken as the anchor. */
+    @Column({ name: 'anchor', type: 'datetime', precision: 3, nullable: true })
+    anchor!: Date | null;
+
+    @Column({ name: 'paused_run', type: 'datetime', precision: 3, nullable: true })
+    pausedRun!: Date | null;
 
     @Column({ name: 'triggered_at', type: 'datetime', precision: 3, nullable: true })
     triggeredAt!: Date | null;

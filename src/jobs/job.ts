@@ -16,6 +16,13 @@ export interface Job {
   nextRun: number | null;
   /** The regular slot the next run serves: unaffected by retries, triggers and randomization. */
   nextSched: number;
+  /**
+   * The job's first slot: every regular slot of an interval job is anchor + k x interval, computed
+   * from it (slot-grid.ts). Set by PUT, kept by everything else.
+   */
+  anchor: number;
+  /** While disabled: the run it was waiting for (a retry, or its next slot), for enabling with fixed_intervals = false. */
+  pausedRun: number | null;
   /** Set while a manual trigger's run is pending or being retried; that run serves this time. */
   triggeredAt: number | null;
   /** Consecutive failed attempts of the slot being served. */
@@ -71,6 +78,7 @@ export function jobJson(job: Job) {
     one_off: job.oneOff,
     enabled: isEnabled(job),
     next_sched: formatTime(job.nextSched),
+    anchor: formatTime(job.anchor),
     attempts: job.attempts,
     last_run: formatOptionalTime(job.lastRun),
     last_status: job.lastStatus,

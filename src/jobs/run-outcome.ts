@@ -1,6 +1,5 @@
 import { retryDelayMs, type BackoffPolicy } from '../schedule/backoff.js';
-import { nextSlot, randomizeSlot } from '../schedule/recurrence.js';
-import { recurrenceOf } from './job-spec.js';
+import { followingSlot, type SlotPolicy } from './job-changes.js';
 import { servedSlot, type Job } from './job.js';
 
 /** What one callback attempt came back with. */
@@ -13,12 +12,9 @@ export interface RunResult {
   finishedAt: number;
 }
 
-export interface OutcomePolicy extends BackoffPolicy {
+export interface OutcomePolicy extends BackoffPolicy, SlotPolicy {
   /** 0 = retry forever; else a job failing for longer than this (from its first failed attempt) is disabled. */
   retryStopAfterMs: number;
-  fixedIntervals: boolean;
-  randomizationFactor: number;
-  random: () => number;
 }
 
 export type NextState = { kind: 'delete' } | { kind: 'update'; job: Job };
@@ -36,26 +32,15 @@ export function applyOutcome(job: Job, result: RunResult, policy: OutcomePolicy)
     if (job.triggeredAt !== null) {
       return { kind: 'update', job: { ...job, ...last, triggeredAt: null, attempts: 0, failingSince: null, nextRun: job.nextSched } };
     }
-    const recurrence = recurrenceOf(job);
-    // TEMPORARY: until the job carries its anchor (issue 11 integration). With the served slot as anchor the grid
-    // restarts at every run, which is the old slot-by-slot stepping (Jan 31 -> Feb 28 -> Mar 28).
-    const anchor = job.nextSched;
-    const slot = nextSlot(recurrence, job.location, anchor, job.nextSched, result.finishedAt, result.finishedAt, {
-      fixedIntervals: policy.fixedIntervals,
-    }) as number;
-    // A slot of "interval after completion" is on no grid: it is its own anchor, so the spread is one interval.
-    const nextRun =
-      policy.randomizationFactor > 0
-        ? randomizeSlot(recurrence, job.location, policy.fixedIntervals ? anchor : slot, slot, policy.randomizationFactor, policy.random)
-        : slot;
-    return { kind: 'update', job: { ...job, ...last, attempts: 0, failingSince: null, nextSched: slot, nextRun } };
+    return { kind: 'update', job: { ...job, ...last, attempts: 0, failingSince: null, ...followingSlot(job, result.finishedAt, policy) } };
   }
   const attempts = job.attempts + 1;
   // Rows written before failing_since existed fall back to the served slot.
   const failingSince = job.failingSince ?? (job.attempts === 0 ? result.startedAt : servedSlot(job));
-  if (policy.retryStopAfterMs > 0 && result.finishedAt - failingSince > policy.retryStopAfterMs) {
-    return { kind: 'update', job: { ...job, ...last, attempts, failingSince, nextRun: null } };
-  }
   const nextRun = result.finishedAt + retryDelayMs(attempts, policy);
+  if (policy.retryStopAfterMs > 0 && result.finishedAt - failingSince > policy.retryStopAfterMs) {
+    // Disabled, not lost: enabling with fixed_intervals = false resumes at the retry it would have made.
+    return { kind: 'update', job: { ...job, ...last, attempts, failingSince, nextRun: null, pausedRun: nextRun } };
+  }
   return { kind: 'update', job: { ...job, ...last, attempts, failingSince, nextRun } };
 }

@@ -41,6 +41,51 @@ describe('command line', () => {
     }
   });
 
+  test('a port already in use: one clear line and exit code 1, no stack trace', async () => {
+    const db = createTestDatabase('sqlite');
+    const first = await DalgaProcess.start(writeConfig(db, ''));
+    try {
+      const port = new URL(first.url).port;
+      const other = createTestDatabase('sqlite');
+      try {
+        const busy = join(other.dir, 'busy.ini');
+        writeFileSync(busy, `${other.ini}\n[listen]\nhost = 127.0.0.1\nport = ${port}\n`);
+        const result = await runCli(['-config', busy]);
+        assert.equal(result.code, 1);
+        assert.equal(result.stderr, `dalga: listen 127.0.0.1:${port}: address already in use\n`);
+      } finally {
+        await other.drop();
+      }
+    } finally {
+      await first.stop();
+      await db.drop();
+    }
+  });
+
+  test("Kubernetes service variables (DALGA_SERVICE_HOST, DALGA_PORT_...) are not Dalga's: ignored, with one debug line", async () => {
+    const db = createTestDatabase('sqlite');
+    try {
+      const env = {
+        DALGA_SERVICE_HOST: '10.0.0.7',
+        DALGA_SERVICE_PORT: '34006',
+        DALGA_PORT: 'tcp://10.0.0.7:34006',
+        DALGA_PORT_34006_TCP: 'tcp://10.0.0.7:34006',
+        DALGA_PORT_34006_TCP_ADDR: '10.0.0.7',
+      };
+      const dalga = await DalgaProcess.start(writeConfig(db, ''), { env });
+      assert.equal((await dalga.request('PUT', '/jobs/k8s/1?interval=60')).status, 201);
+      assert.equal(await dalga.stop(), 0);
+      const line = dalga.output.split('\n').find((l) => l.includes('ignored DALGA_'));
+      assert.ok(line, dalga.output);
+      assert.deepEqual(JSON.parse(line).variables.sort(), Object.keys(env).sort());
+      const typo = await runCli(['-config', writeConfig(db, '')], { DALGA_LISTEN_PROT: '1' });
+      assert.equal(typo.code, 2);
+      assert.match(typo.stderr, /DALGA_LISTEN_PROT: \[listen\] prot: unknown key/);
+    } finally {
+      await db.drop();
+    }
+  });
+
   test('with no config file: the embedded SQLite file dalga.sqlite in the working directory', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'dalga-default-'));
     try {

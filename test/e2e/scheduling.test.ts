@@ -207,7 +207,7 @@ describe('scheduling', { concurrency: 2 }, () => {
         assert.equal(later[0] - firstRun, 11_000, 'skips the ten missed slots');
       });
 
-      test('PATCH ?disable=true stops callbacks; ?enable=true resumes, running a missed slot once', async () => {
+      test('PATCH ?disable=true stops callbacks; ?enable=true resumes at the next regular slot, skipping the missed ones', async () => {
         const put = await dalga.request('PUT', '/jobs/toggle/x?interval=1');
         assert.equal(put.status, 201, put.text);
         await waitCalls('toggle', 1);
@@ -240,14 +240,18 @@ describe('scheduling', { concurrency: 2 }, () => {
         assert.equal(enable.json.enabled, true);
         assert.notEqual(enable.json.next_run, null);
         assert.equal((await status()).disabled_jobs, disabledBefore);
+        const nextRun = Date.parse(enable.json.next_run);
+        assert.ok(nextRun >= enabledAt - 50 && nextRun <= Date.now() + 1_000, `next_run ${enable.json.next_run} is the next slot after now`);
+        assert.equal((nextRun - missedSlot) % 1_000, 0, 'on the original grid');
+        assert.equal(enable.json.next_sched, enable.json.next_run);
+        assert.equal(enable.json.anchor, put.json.anchor, 'enabling keeps the anchor');
         const resumed = await endpoint.waitFor((c) => c.path === '/toggle' && c.at > enabledAt, 2, 4_000);
         await dalga.request('DELETE', '/jobs/toggle/x');
-        assert.ok(resumed[0].at - enabledAt <= 300, `the missed slot ran ${resumed[0].at - enabledAt} ms after enabling`);
-        assert.equal(schedOf(resumed[0]), missedSlot, 'it serves the slot that was missed');
-        const missedRuns = calls('toggle').filter((c) => c.at > enabledAt && schedOf(c) < enabledAt);
-        assert.equal(missedRuns.length, 1, 'the missed slots run once, not once each');
-        assert.ok(schedOf(resumed[1]) >= enabledAt, 'then back on the slots still ahead');
-        assert.equal((schedOf(resumed[1]) - missedSlot) % 1_000, 0, 'on the original grid');
+        const missedRuns = calls('toggle').filter((c) => c.at > enabledAt && schedOf(c) < enabledAt - 50);
+        assert.deepEqual(missedRuns, [], 'no missed slot runs (fixed intervals skip what was missed)');
+        assert.equal(schedOf(resumed[0]), nextRun, 'the first run serves the next regular slot');
+        assert.ok(resumed[0].at - enabledAt <= 1_300, `it came ${resumed[0].at - enabledAt} ms after enabling`);
+        assert.equal(schedOf(resumed[1]) - schedOf(resumed[0]), 1_000, 'then every second on the grid');
       });
 
       test('PATCH: 404 for an unknown job, 400 for neither or both flags or a non-boolean', async () => {

@@ -23,6 +23,7 @@ function job(path: string, body: string, overrides: Partial<Job> = {}): Job {
     oneOff: false,
     nextRun: T0 + 60_000,
     nextSched: T0 + 60_000,
+    pausedRun: null,
     triggeredAt: null,
     attempts: 0,
     failingSince: null,
@@ -31,6 +32,8 @@ function job(path: string, body: string, overrides: Partial<Job> = {}): Job {
     lastError: null,
     createdAt: T0,
     updatedAt: T0,
+    // A job on the grid of its served slot unless a test says otherwise.
+    anchor: overrides.nextSched ?? T0 + 60_000,
     ...overrides,
   };
 }

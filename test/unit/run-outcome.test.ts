@@ -37,6 +37,7 @@ function job(overrides: Partial<Job> = {}): Job {
     oneOff: false,
     nextRun: T,
     nextSched: T,
+    pausedRun: null,
     triggeredAt: null,
     attempts: 0,
     failingSince: null,
@@ -45,6 +46,8 @@ function job(overrides: Partial<Job> = {}): Job {
     lastError: null,
     createdAt: CREATED,
     updatedAt: CREATED,
+    // A job on the grid of its served slot unless a test says otherwise.
+    anchor: overrides.nextSched ?? T,
     ...overrides,
   };
 }
