@@ -164,7 +164,7 @@ export class JobService {
     const key = jobKey(path, body);
     return this.queue.run(key, async () => {
       await this.settle(key);
-      const job = putJob(path, body, spec, this.states.get(key)?.job, this.clock.now());
+      const job = putJob(path, body, spec, this.states.get(key)?.job, this.now());
       this.assertMayWrite();
       await this.written(key, this.writes.upsert(job));
       this.commit(key, job);
@@ -191,7 +191,7 @@ export class JobService {
       const state = this.existing(key);
       if (this.running.has(key)) throw new JobConflictError('job is running now; trigger it again when it has finished');
       if (state.job.nextRun === null) throw new JobConflictError('job is disabled; enable it before triggering');
-      const job = triggerJob(state.job, this.clock.now());
+      const job = triggerJob(state.job, this.now());
       this.assertMayWrite();
       await this.written(key, this.writes.upsert(job));
       this.commit(key, job);
@@ -206,7 +206,7 @@ export class JobService {
       await this.settle(key);
       const state = this.existing(key);
       if ((state.job.nextRun !== null) === enabled) return state.job;
-      const now = this.clock.now();
+      const now = this.now();
       const job = enabled ? enableJob(state.job, now, this.policy) : disableJob(state.job, now);
       this.assertMayWrite();
       await this.written(key, this.writes.upsert(job));
@@ -272,6 +272,7 @@ export class JobService {
 
   /** Throws (leaving the key running) when the database write fails. */
   private async writeBack(ticket: RunTicket, result: RunResult): Promise<void> {
+    this.timer.observeClock(); // a step the run's end time may already show is handled first
     const state = this.states.get(ticket.key);
     if (state && state.version !== ticket.version && !sameSchedule(state.job, ticket.job)) {
       // Overtaken by a new schedule (PUT): record the run, keep the new schedule.
@@ -330,6 +331,15 @@ export class JobService {
         })
         .catch((error: unknown) => this.onWriteBackError(key, error));
     }
+  }
+
+  /**
+   * The wall clock, once a step it may show has been handled (followClockStepBack moves only
+   * jobs whose times were computed before the step).
+   */
+  private now(): number {
+    this.timer.observeClock();
+    return this.clock.now();
   }
 
   /** Drops a deleted job from memory. A callback in flight for it stays counted until it ends. */

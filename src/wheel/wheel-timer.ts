@@ -117,7 +117,7 @@ export class WheelTimer<K> {
   /** Arms for the wheel's next expiry (nothing when the wheel is empty). */
   start(): void {
     this.running = true;
-    this.checkClock();
+    this.observeClock();
     if (!this.firing) this.arm();
   }
 
@@ -132,11 +132,15 @@ export class WheelTimer<K> {
    * its first placement, so that it is placed at the current offset.
    */
   private watchIdleClock(): void {
-    if (this.wheel.size === 0) this.checkClock();
+    if (this.wheel.size === 0) this.observeClock();
   }
 
-  /** Compares the clocks; a step re-anchors WheelTime (a forward one makes its due timers due now). */
-  private checkClock(): void {
+  /**
+   * Compares the clocks; a step re-anchors WheelTime (a forward one makes its due timers due now)
+   * and is reported to onClockStep. Callers about to compute due times from the wall clock call it
+   * first, so that a step is always handled before times read after it are used.
+   */
+  observeClock(): void {
     const step = this.time.observe();
     if (step !== 0) this.onClockStep(step);
   }
@@ -170,7 +174,7 @@ export class WheelTimer<K> {
     if (!this.running) return;
     this.firing = true;
     try {
-      this.checkClock();
+      this.observeClock();
       const keys = this.wheel.advance(this.time.now());
       if (keys.length > 0) this.onExpired(keys);
     } finally {

@@ -114,6 +114,29 @@ describe('command line', () => {
     }
   });
 
+  test('two servers in separate PID namespaces (two containers on one volume) on one SQLite file: the second refuses; a killed one leaves no lock', async () => {
+    // Each sees itself as pid 1: a pid in a lock file cannot tell them apart, the kernel's lock on the file can.
+    // unshare ignores SIGTERM; killed, it takes its child with it (--kill-child: SIGKILL).
+    const container = ['unshare', '--pid', '--fork', '--mount-proc', '--kill-child'];
+    const db = createTestDatabase('sqlite');
+    try {
+      const first = await DalgaProcess.start(writeConfig(db, ''), { wrapper: container });
+      assert.equal((await first.request('PUT', '/jobs/ns/1?interval=60')).status, 201);
+      const second = await runCli(['-config', writeConfig(db, '', 'second.ini')], {}, undefined, container);
+      assert.equal(second.code, 1, second.stderr);
+      assert.match(second.stderr, /another Dalga server \(pid 1\) is already using this database; refusing to start a second one/);
+      await first.kill(); // kill -9 of the container: no clean shutdown
+      const third = await DalgaProcess.start(writeConfig(db, '', 'third.ini'), { wrapper: container });
+      try {
+        assert.equal((await third.request('GET', '/jobs/ns/1')).status, 200, 'the lock died with its process');
+      } finally {
+        await third.kill();
+      }
+    } finally {
+      await db.drop();
+    }
+  });
+
   describe('MySQL', { skip: mysqlSkip }, () => {
     test('a missing table stops the server with a message that says to run -create-table', async () => {
       const db = createTestDatabase('mysql');

@@ -373,6 +373,50 @@ describe('database outage: connections cut for 10 s', { skip: await skipUnlessMy
   });
 });
 
+describe('a connection lost after the write reached the database', { skip: await skipUnlessMysql('mysql') }, () => {
+  let stack: ProxiedStack;
+
+  before(async () => {
+    stack = await startBehindProxy();
+  });
+
+  after(() => stack?.teardown());
+
+  test('a quick 503 may have been applied: the key does not fire, its row is read back, and memory follows the table', async (t) => {
+    const { dalga, proxy, db } = stack;
+    for (const job of ['lost-reply/delete', 'lost-reply/patch']) assert.equal((await dalga.request('PUT', `/jobs/${job}?interval=3600`)).status, 201);
+    // Open connections in the pool, so that the writes below go out on them (a new connection's
+    // handshake would be swallowed too: it fails before anything is sent, a certain 503).
+    const warm = await Promise.all(Array.from({ length: 8 }, () => boundedRequest(dalga.url, 'GET', '/jobs?path=lost', DEADLINE_MS)));
+    assert.deepEqual(warm.map((a) => a.status), Array(8).fill(200));
+    // The statements reach MariaDB and commit; their answers are lost with the connection.
+    proxy.swallowReplies();
+    const answers = await Promise.all([
+      boundedRequest(dalga.url, 'PUT', '/jobs/lost-reply/put?interval=1', DEADLINE_MS),
+      boundedRequest(dalga.url, 'DELETE', '/jobs/lost-reply/delete', DEADLINE_MS),
+      boundedRequest(dalga.url, 'PATCH', '/jobs/lost-reply/patch?disable=true', DEADLINE_MS),
+    ]);
+    proxy.resume();
+    for (const answer of answers) {
+      assertCleanUnavailable(answer);
+      assert.ok(answer.ms < 2_000, `${answer.method} answered in ${Math.round(answer.ms)} ms: a lost connection, not a timeout`);
+    }
+    await sleep(1_500); // the service side finishes what it was sent
+    const rows = await storedJobs(db.table);
+    assert.ok(rows.has('lost-reply/put') && !rows.has('lost-reply/delete') && rows.get('lost-reply/patch')?.nextRun === null, 'all three committed');
+    const job = (key: string) => dalga.request('GET', `/jobs/${key}`);
+    await eventually(
+      async () => [(await job('lost-reply/put')).status, (await job('lost-reply/delete')).status, (await job('lost-reply/patch')).json.enabled],
+      (seen) => JSON.stringify(seen) === JSON.stringify([200, 404, false]),
+      'memory to follow the table',
+      10_000,
+    );
+    // The job put through the lost connection fires (every second) once its row was read back.
+    await stack.endpoint.waitFor((c) => c.path === '/lost-reply', 1, 10_000);
+    t.diagnostic(`answers: ${answers.map((a) => `${a.method} ${a.status} ${Math.round(a.ms)} ms`).join(', ')}`);
+  });
+});
+
 describe('slow database: added latency, then a hung database', { skip: await skipUnlessMysql('mysql') }, () => {
   let stack: ProxiedStack;
   /** The writes of the first test were all answered 503 while the database hung. */

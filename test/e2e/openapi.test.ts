@@ -130,7 +130,7 @@ describe('OpenAPI document', () => {
   test('the Job schema lists the keys in the order the API sends them', () => {
     const keys = Object.keys(document.components.schemas.Job.properties ?? {});
     assert.deepEqual(keys.slice(0, 4), ['path', 'body', 'interval', 'next_run'], 'the seed order first');
-    assert.equal(keys.length, 16);
+    assert.equal(keys.length, 17);
   });
 });
 
@@ -220,6 +220,8 @@ describe('live responses match the document', async () => {
     await call('put', JOB, '/jobs/bad/x?interval=nope', 400);
     await call('put', JOB, '/jobs/bad/x?colour=blue', 400);
     await call('put', JOB, '/jobs/big/x', 413, BIG_FORM);
+    await call('put', JOB, '/jobs/json/x', 201, { body: '{"interval":90,"immediate":false}', headers: { 'content-type': 'application/json' } });
+    await call('put', JOB, '/jobs/text/x', 415, { body: 'interval=90', headers: { 'content-type': 'text/plain' } });
 
     await call('get', JOB, '/jobs/check_feed/1234', 200);
     await call('get', JOB, '/jobs/missing/1234', 404);
@@ -232,6 +234,7 @@ describe('live responses match the document', async () => {
     await call('patch', JOB, '/jobs/missing/x?disable=true', 404);
     await call('patch', JOB, `/jobs/${LONG}/x?disable=true`, 400);
     await call('patch', JOB, '/jobs/iso/x', 413, { ...BIG_FORM, body: `disable=true&x=${'x'.repeat(70_000)}` });
+    await call('patch', JOB, '/jobs/iso/x', 415, { body: '<disable/>', headers: { 'content-type': 'application/xml' } });
 
     await call('post', JOB, '/jobs/check_feed/1234?interval=60', 200);
     await call('post', JOB, '/jobs/missing/1234', 404);

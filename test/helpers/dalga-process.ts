@@ -17,14 +17,19 @@ export interface RunResult {
   stderr: string;
 }
 
-/** Runs the CLI to completion (for -create-table, -version, config errors). */
-export function runCli(args: string[], env: NodeJS.ProcessEnv = {}, cwd = ROOT): Promise<RunResult> {
+/** `node <args>`, or `<wrapper...> node <args>` (a wrapper such as `unshare --pid --fork`). */
+function spawnNode(args: string[], wrapper: string[], options: Parameters<typeof spawn>[2]): ChildProcess {
+  return wrapper.length === 0 ? spawn(process.execPath, args, options) : spawn(wrapper[0], [...wrapper.slice(1), process.execPath, ...args], options);
+}
+
+/** Runs the CLI to completion (for -create-table, -version, config errors); `wrapper` runs it inside another command. */
+export function runCli(args: string[], env: NodeJS.ProcessEnv = {}, cwd = ROOT, wrapper: string[] = []): Promise<RunResult> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', TSX, CLI, ...args], { cwd, env: { ...process.env, ...TSX_ENV, ...env } });
+    const child = spawnNode(['--import', TSX, CLI, ...args], wrapper, { cwd, env: { ...process.env, ...TSX_ENV, ...env } });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.on('exit', (code) => resolve({ code, stdout, stderr }));
   });
 }
@@ -65,8 +70,13 @@ export class DalgaProcess {
       readyHeaders?: Record<string, string>;
       /** Default true: wait for /readyz 200. False: resolve once it listens (a standby never gets ready). */
       waitReady?: boolean;
+      /** Modules to preload before the server (`node --import`), such as clock-shim.mjs. */
+      preload?: string[];
+      /** A command the server runs inside, such as `unshare --pid --fork --kill-child` (signals go to the wrapper). */
+      wrapper?: string[];
     } = {}): Promise<DalgaProcess> {
-    const child = spawn(process.execPath, ['--import', TSX, CLI, '-config', configFile, '-debug'], {
+    const preload = (options.preload ?? []).flatMap((module) => ['--import', pathToFileURL(module).href]);
+    const child = spawnNode([...preload, '--import', TSX, CLI, '-config', configFile, '-debug'], options.wrapper ?? [], {
       cwd: options.cwd ?? ROOT,
       env: { ...process.env, ...TSX_ENV, ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -127,6 +137,20 @@ export class DalgaProcess {
   async stop(): Promise<number | null> {
     this.child.kill('SIGTERM');
     return this.exited;
+  }
+
+  signal(signal: NodeJS.Signals): void {
+    this.child.kill(signal);
+  }
+
+  /** kill -STOP: the process stops dead, its sockets stay open (a VM paused, a stop-the-world pause). */
+  pause(): void {
+    this.child.kill('SIGSTOP');
+  }
+
+  /** kill -CONT. */
+  resume(): void {
+    this.child.kill('SIGCONT');
   }
 
   /** kill -9. */

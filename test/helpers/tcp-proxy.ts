@@ -12,6 +12,10 @@ import net from 'node:net';
  * - delay(ms): a slow network or database: every chunk, in either direction, is delivered ms later
  *             than it arrived, in order (so a round trip costs 2 x ms). delay(0) stops adding latency;
  *             chunks already held still arrive at their time.
+ * - swallowReplies(): requests still reach the service, but its answers never reach the client:
+ *             at the first answer the client's connection is reset, while the service's side is
+ *             kept open and read until it has finished (a statement committed whose answer was
+ *             lost: the client cannot tell whether it was applied).
  * - resume(): back to forwarding without added latency; new connections reach the service again.
  */
 export class TcpProxy {
@@ -20,6 +24,9 @@ export class TcpProxy {
   private paused = false;
   private cutOff = false;
   private latencyMs = 0;
+  private swallowing = false;
+  /** Service-side sockets whose client was reset by swallowReplies(): read to the end, never forwarded. */
+  private readonly orphans = new WeakSet<net.Socket>();
   /** Connections accepted so far (including dropped ones). */
   accepted = 0;
   /** Bytes forwarded from the service to the clients. */
@@ -65,10 +72,15 @@ export class TcpProxy {
     this.latencyMs = ms;
   }
 
+  swallowReplies(): void {
+    this.swallowing = true;
+  }
+
   resume(): void {
     this.paused = false;
     this.cutOff = false;
     this.latencyMs = 0;
+    this.swallowing = false;
     for (const socket of this.sockets) socket.resume();
   }
 
@@ -98,6 +110,15 @@ export class TcpProxy {
   private forward(from: net.Socket, to: net.Socket, down: boolean): void {
     const delayed = new DelayLine(to);
     from.on('data', (chunk: Buffer) => {
+      if (down && (this.swallowing || this.orphans.has(from))) {
+        if (!this.orphans.has(from)) {
+          this.orphans.add(from);
+          to.resetAndDestroy();
+          // Let the service finish (and commit) what it was sent, then hang up.
+          setTimeout(() => from.end(), 1_000).unref();
+        }
+        return;
+      }
       if (down) this.bytesDown += chunk.length;
       if (this.latencyMs > 0 || delayed.holding) {
         // Held chunks keep their order; backpressure is not worth it for the few bytes tests send here.
@@ -112,8 +133,11 @@ export class TcpProxy {
       }
     });
     from.on('end', () => (delayed.holding ? delayed.push(null, 0) : to.end()));
-    from.on('error', () => to.destroy());
+    from.on('error', () => {
+      if (!this.orphans.has(to)) to.destroy();
+    });
     from.on('close', () => {
+      if (this.orphans.has(to)) return; // swallowReplies(): the service side ends by itself
       // A half-closed peer still gets what was held for it; a reset or a cut drops it.
       if (!delayed.holding || from.errored) to.destroy();
     });
