@@ -19,12 +19,13 @@ const ACCEPTED = /application\/x-www-form-urlencoded or application\/json/;
 
 /** The fields of a job's JSON that do not depend on when or where it was put. */
 function schedule(json: Record<string, unknown>) {
-  const { path: _path, body: _body, job: _job, next_run, next_sched, created_at, updated_at, ...rest } = json;
+  const { path: _path, body: _body, job: _job, next_run, next_sched, anchor, created_at, updated_at, ...rest } = json;
   const created = Date.parse(created_at as string);
   return {
     ...rest,
     next_run_after_created: next_run === null ? null : Date.parse(next_run as string) - created,
     next_sched_after_created: Date.parse(next_sched as string) - created,
+    anchor_after_created: Date.parse(anchor as string) - created,
     updated_is_created: updated_at === created_at,
   };
 }
