@@ -4,11 +4,12 @@ import { disableJob, enableJob, putJob, triggerJob } from './job-changes.js';
 import type { JobSpec } from './job-spec.js';
 import { jobKey, splitJobKey } from './job-key.js';
 import { afterClockStepBack } from './clock-step.js';
+import { mergeOutcome } from './outcome-merge.js';
 import { servedSlot, type Job } from './job.js';
 import type { JobStore } from './job-store.js';
 import { JobWriter } from './job-writer.js';
 import { KeyQueue } from './key-queue.js';
-import { applyOutcome, type OutcomePolicy, type RunResult } from './run-outcome.js';
+import type { OutcomePolicy, RunResult } from './run-outcome.js';
 import { FencedError, StoreUncertainError, StoreUnavailableError } from './store-errors.js';
 import type { WriteFence } from './write-fence.js';
 
@@ -274,31 +275,18 @@ export class JobService {
   private async writeBack(ticket: RunTicket, result: RunResult): Promise<void> {
     this.timer.observeClock(); // a step the run's end time may already show is handled first
     const state = this.states.get(ticket.key);
-    if (state && state.version !== ticket.version && !sameSchedule(state.job, ticket.job)) {
-      // Overtaken by a new schedule (PUT): record the run, keep the new schedule.
-      const last = { lastRun: result.startedAt, lastStatus: result.status, lastError: result.error };
-      await this.outcomes.recordLastRun({ path: state.job.path, body: state.job.body, ...last });
-      this.setJob(state, { ...state.job, ...last });
-    } else if (state) {
-      let next = applyOutcome(ticket.job, result, this.policy);
-      if (next.kind === 'update' && state.job.nextRun === null) {
-        // Disabled while running: the outcome still moves the slot, but the job stays disabled.
-        next = { kind: 'update', job: { ...next.job, nextRun: null, pausedRun: next.job.nextRun ?? next.job.pausedRun } };
-      } else if (next.kind === 'update' && state.job.triggeredAt !== null && state.job.triggeredAt !== ticket.job.triggeredAt) {
-        // Triggered while this run was in flight (the trigger's write raced the timer): the
-        // acknowledged extra run still happens, right after this one.
-        next = { kind: 'update', job: { ...next.job, triggeredAt: state.job.triggeredAt, nextRun: state.job.nextRun } };
-      }
+    if (state) {
       const stepped = this.clockStepsBack - ticket.clockStepsBack;
-      if (next.kind === 'update' && stepped !== 0) {
-        // The wall clock stepped back while the callback ran: its next slot follows, as waiting ones did.
-        next = { kind: 'update', job: afterClockStepBack(next.job, stepped) ?? next.job };
-      }
-      if (next.kind === 'delete') {
+      const merge = mergeOutcome(ticket.job, state.job, state.version !== ticket.version, result, this.policy, stepped);
+      if (merge.kind === 'record-last-run') {
+        const { path, body, lastRun, lastStatus, lastError } = merge.job;
+        await this.outcomes.recordLastRun({ path, body, lastRun, lastStatus, lastError });
+        this.setJob(state, merge.job);
+      } else if (merge.kind === 'delete') {
         await this.outcomes.delete(ticket.job.path, ticket.job.body);
         this.forget(ticket.key);
-      } else if (await this.outcomes.update(next.job)) {
-        this.setJob(state, next.job);
+      } else if (await this.outcomes.update(merge.job)) {
+        this.setJob(state, merge.job);
       } else {
         this.forget(ticket.key); // the row is gone from under us: memory follows the database
       }
@@ -451,20 +439,4 @@ export class JobService {
     this.timer.remove(state.timer, key);
     state.timer = -1;
   }
-}
-
-/**
- * Whether an API change left the schedule as the run saw it (only disabled or enabled it): then
- * the run's outcome still moves the job to its next slot, and the API keeps the last word on
- * whether the job is enabled.
- */
-function sameSchedule(current: Job, seen: Job): boolean {
-  return (
-    current.interval === seen.interval &&
-    current.cron === seen.cron &&
-    current.location === seen.location &&
-    current.oneOff === seen.oneOff &&
-    current.nextSched === seen.nextSched &&
-    current.createdAt === seen.createdAt
-  );
 }
