@@ -35,7 +35,7 @@ export interface SchedulerOptions {
  * term that ended because another server took over is abandoned with everything in it.
  */
 export class Scheduler {
-  readonly timer: WheelTimer<string>;
+  readonly timer: WheelTimer<number>;
   readonly service: JobService;
   readonly dispatcher: Dispatcher;
   private readonly callbacks: CallbackClient;
@@ -44,7 +44,7 @@ export class Scheduler {
 
   constructor(options: SchedulerOptions) {
     const { config, log, clock, metrics } = options;
-    this.timer = new WheelTimer(new TimingWheel<string>(clock.now()), clock, (keys) => this.dispatcher.enqueue(keys), {
+    this.timer = new WheelTimer(new TimingWheel<number>(clock.now()), clock, (keys) => this.dispatcher.enqueue(keys), {
       onClockStep: (stepMs) => {
         log.warn(
           { step_ms: Math.round(stepMs) },
@@ -83,7 +83,7 @@ export class Scheduler {
       clock,
       maxRunning: config.jobs.maxRunning,
       mayStart: options.isActive,
-      dueOf: (key) => this.service.getByKey(key)?.nextRun,
+      dueOf: (id) => this.service.nextRunOf(id),
       onRun: (ticket, result) => {
         metrics.observeCallback(result);
         log.debug(

@@ -5,7 +5,7 @@ import type { CallbackRequest, CallbackResponse } from './callback.js';
 
 /** What the dispatcher needs from the jobs side. */
 export interface RunSource {
-  startRun(key: string): RunTicket | null;
+  startRun(id: number): RunTicket | null;
   finishRun(ticket: RunTicket, result: RunResult): Promise<void>;
 }
 
@@ -21,8 +21,8 @@ export interface DispatcherOptions {
   maxRunning: number;
   /** Whether callbacks may start now (this server holds the table's lease). Default: always. */
   mayStart?: () => boolean;
-  /** When a key became due (for lag); the hand-over time is used when unknown. */
-  dueOf?: (key: string) => number | null | undefined;
+  /** When a job became due (for lag); the hand-over time is used when unknown. */
+  dueOf?: (id: number) => number | null | undefined;
   onRun?: (ticket: RunTicket, result: RunResult) => void;
 }
 
@@ -39,8 +39,8 @@ export interface DispatcherStats {
  * runnable when its turn comes (deleted, rescheduled, disabled, already running) is skipped.
  */
 export class Dispatcher {
-  /** Waiting keys with their due time; a Map keeps arrival (= due) order. */
-  private readonly waiting = new Map<string, number>();
+  /** Waiting jobs (by number) with their due time; a Map keeps arrival (= due) order. */
+  private readonly waiting = new Map<number, number>();
   /** Callbacks whose HTTP answer has not come yet: what max_running bounds. */
   private readonly inFlight = new Set<Promise<void>>();
   /**
@@ -52,10 +52,10 @@ export class Dispatcher {
 
   constructor(private readonly options: DispatcherOptions) {}
 
-  enqueue(keys: readonly string[]): void {
+  enqueue(ids: readonly number[]): void {
     const now = this.options.clock.now();
-    for (const key of keys) {
-      if (!this.waiting.has(key)) this.waiting.set(key, this.options.dueOf?.(key) ?? now);
+    for (const id of ids) {
+      if (!this.waiting.has(id)) this.waiting.set(id, this.options.dueOf?.(id) ?? now);
       // Start the first callbacks of a large batch before queueing the rest of it.
       if (this.inFlight.size < this.options.maxRunning) this.pump();
     }
@@ -89,9 +89,9 @@ export class Dispatcher {
   private pump(): void {
     const mayStart = this.options.mayStart ?? (() => true);
     while (!this.stopped && this.inFlight.size < this.options.maxRunning && this.waiting.size > 0 && mayStart()) {
-      const key = this.waiting.keys().next().value as string;
-      this.waiting.delete(key);
-      const ticket = this.options.runs.startRun(key);
+      const id = this.waiting.keys().next().value as number;
+      this.waiting.delete(id);
+      const ticket = this.options.runs.startRun(id);
       if (ticket === null) continue;
       const run = this.run(ticket).finally(() => {
         this.inFlight.delete(run);

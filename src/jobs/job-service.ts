@@ -3,6 +3,7 @@ import type { WheelTimer } from '../wheel/wheel-timer.js';
 import { disableJob, enableJob, putJob, triggerJob } from './job-changes.js';
 import type { JobSpec } from './job-spec.js';
 import { jobKey, splitJobKey } from './job-key.js';
+import { JobTable } from './job-table.js';
 import { afterClockStepBack } from './clock-step.js';
 import { mergeOutcome } from './outcome-merge.js';
 import { servedSlot, type Job } from './job.js';
@@ -38,16 +39,11 @@ import type { WriteFence } from './write-fence.js';
  *   schedule and never brings back a deleted job.
  */
 
-interface JobState {
-  job: Job;
-  version: number;
-  /** The job's timer on the wheel (WheelTimer.place); -1 or stale when it has none. */
-  timer: number;
-}
-
 /** A callback about to be made: what to send, and the version to check the outcome against. */
 export interface RunTicket {
   key: string;
+  /** The job's number in the JobTable (and its key on the wheel) when the run started. */
+  id: number;
   job: Job;
   version: number;
   /** Dalga-Sched: the slot served. */
@@ -77,7 +73,7 @@ export interface JobServiceOptions {
   fence: WriteFence;
   /** A write found the fence moved: another server holds the table now; this one must step down. */
   onFenced?: () => void;
-  timer: WheelTimer<string>;
+  timer: WheelTimer<number>;
   clock: Clock;
   policy: OutcomePolicy;
   /** Delay before retrying an outcome write-back that failed (database down). Default 1 s, doubling to 30 s. */
@@ -90,14 +86,14 @@ export interface JobServiceOptions {
 }
 
 export class JobService {
-  private readonly states = new Map<string, JobState>();
+  private readonly table = new JobTable();
   private readonly queue = new KeyQueue();
   private readonly store: JobStore;
   /** API changes (PUT, DELETE, POST, PATCH). */
   private readonly writes: JobWriter;
   /** Run outcomes: their own batches, so a burst of outcomes never queues a PUT behind it. */
   private readonly outcomes: JobWriter;
-  private readonly timer: WheelTimer<string>;
+  private readonly timer: WheelTimer<number>;
   private readonly clock: Clock;
   private readonly policy: OutcomePolicy;
   private readonly writeBackRetryMs: number;
@@ -106,7 +102,6 @@ export class JobService {
   private readonly onFenced: () => void;
   /** Set when another server took over: outcomes still pending are dropped (it runs those slots). */
   private abandoned = false;
-  private versions = 0;
   private pendingWriteBacks = 0;
   private disabledCount = 0;
   /** Keys whose last API write timed out: the database may or may not have it. */
@@ -144,16 +139,27 @@ export class JobService {
   }
 
   get(path: string, body: string): Job | undefined {
-    return this.states.get(jobKey(path, body))?.job;
+    return this.jobOf(jobKey(path, body));
   }
 
-  getByKey(key: string): Job | undefined {
-    return this.states.get(key)?.job;
+  /** When the job a wheel timer names fires, for the dispatcher's lag. */
+  nextRunOf(id: number): number | null | undefined {
+    return this.table.keyOf(id) === undefined ? undefined : this.table.nextRun(id);
+  }
+
+  /** A job's number: its key on the wheel, what startRun takes. */
+  idOf(path: string, body: string): number | undefined {
+    return this.table.idOf(jobKey(path, body));
+  }
+
+  /** The key a wheel timer names. */
+  keyOf(id: number): string | undefined {
+    return this.table.keyOf(id);
   }
 
   counts(): { total: number; disabled: number; running: number; writeBacksPending: number } {
     return {
-      total: this.states.size,
+      total: this.table.size,
       disabled: this.disabledCount,
       running: this.running.size,
       writeBacksPending: this.pendingWriteBacks,
@@ -165,7 +171,7 @@ export class JobService {
     const key = jobKey(path, body);
     return this.queue.run(key, async () => {
       await this.settle(key);
-      const job = putJob(path, body, spec, this.states.get(key)?.job, this.now());
+      const job = putJob(path, body, spec, this.jobOf(key), this.now());
       this.assertMayWrite();
       await this.written(key, this.writes.upsert(job));
       this.commit(key, job);
@@ -189,10 +195,10 @@ export class JobService {
     const key = jobKey(path, body);
     return this.queue.run(key, async () => {
       await this.settle(key);
-      const state = this.existing(key);
+      const current = this.existing(key);
       if (this.running.has(key)) throw new JobConflictError('job is running now; trigger it again when it has finished');
-      if (state.job.nextRun === null) throw new JobConflictError('job is disabled; enable it before triggering');
-      const job = triggerJob(state.job, this.now());
+      if (current.nextRun === null) throw new JobConflictError('job is disabled; enable it before triggering');
+      const job = triggerJob(current, this.now());
       this.assertMayWrite();
       await this.written(key, this.writes.upsert(job));
       this.commit(key, job);
@@ -205,10 +211,10 @@ export class JobService {
     const key = jobKey(path, body);
     return this.queue.run(key, async () => {
       await this.settle(key);
-      const state = this.existing(key);
-      if ((state.job.nextRun !== null) === enabled) return state.job;
+      const current = this.existing(key);
+      if ((current.nextRun !== null) === enabled) return current;
       const now = this.now();
-      const job = enabled ? enableJob(state.job, now, this.policy) : disableJob(state.job, now);
+      const job = enabled ? enableJob(current, now, this.policy) : disableJob(current, now);
       this.assertMayWrite();
       await this.written(key, this.writes.upsert(job));
       this.commit(key, job);
@@ -220,21 +226,25 @@ export class JobService {
    * Called by the dispatcher when a key's time has come. Returns null when there is nothing to
    * run any more (deleted, disabled, moved to the future by an API change, or already running).
    */
-  startRun(key: string): RunTicket | null {
-    const state = this.states.get(key);
-    if (!state || this.running.has(key) || this.uncertain.has(key) || state.job.nextRun === null) return null;
-    if (state.job.nextRun > this.clock.now()) {
-      this.place(key, state); // handed out early (the wall clock stepped back): not due yet
+  startRun(id: number): RunTicket | null {
+    const key = this.table.keyOf(id);
+    if (key === undefined || this.running.has(key) || this.uncertain.has(key)) return null;
+    const nextRun = this.table.nextRun(id);
+    if (nextRun === null) return null;
+    if (nextRun > this.clock.now()) {
+      this.place(id); // handed out early (the wall clock stepped back): not due yet
       return null;
     }
-    this.unplace(key, state);
+    this.unplace(id);
     this.running.add(key);
+    const job = this.table.get(id);
     return {
       key,
-      job: state.job,
-      version: state.version,
-      sched: servedSlot(state.job),
-      attempt: state.job.attempts + 1,
+      id,
+      job,
+      version: this.table.version(id),
+      sched: servedSlot(job),
+      attempt: job.attempts + 1,
       clockStepsBack: this.clockStepsBack,
     };
   }
@@ -274,26 +284,27 @@ export class JobService {
   /** Throws (leaving the key running) when the database write fails. */
   private async writeBack(ticket: RunTicket, result: RunResult): Promise<void> {
     this.timer.observeClock(); // a step the run's end time may already show is handled first
-    const state = this.states.get(ticket.key);
-    if (state) {
+    // The job's number may have been freed (DELETE) and reused meanwhile: go by the key.
+    const id = this.table.idOf(ticket.key);
+    if (id !== undefined) {
       const stepped = this.clockStepsBack - ticket.clockStepsBack;
-      const merge = mergeOutcome(ticket.job, state.job, state.version !== ticket.version, result, this.policy, stepped);
+      const merge = mergeOutcome(ticket.job, this.table.get(id), this.table.version(id) !== ticket.version, result, this.policy, stepped);
       if (merge.kind === 'record-last-run') {
         const { path, body, lastRun, lastStatus, lastError } = merge.job;
         await this.outcomes.recordLastRun({ path, body, lastRun, lastStatus, lastError });
-        this.setJob(state, merge.job);
+        this.setJob(id, merge.job);
       } else if (merge.kind === 'delete') {
         await this.outcomes.delete(ticket.job.path, ticket.job.body);
         this.forget(ticket.key);
       } else if (await this.outcomes.update(merge.job)) {
-        this.setJob(state, merge.job);
+        this.setJob(id, merge.job);
       } else {
         this.forget(ticket.key); // the row is gone from under us: memory follows the database
       }
     } // else: deleted while running, and it stays deleted
     this.running.delete(ticket.key);
-    const current = this.states.get(ticket.key);
-    if (current) this.place(ticket.key, current);
+    const current = this.table.idOf(ticket.key);
+    if (current !== undefined) this.place(current);
   }
 
   /**
@@ -306,15 +317,21 @@ export class JobService {
     if (!(stepMs < 0)) return;
     this.clockStepsBack += stepMs;
     const now = this.clock.now();
-    for (const [key, state] of this.states) {
-      if (this.running.has(key) || this.uncertain.has(key) || state.job.nextRun === null || state.job.nextRun <= now) continue;
-      const moved = afterClockStepBack(state.job, stepMs);
+    for (const id of this.table.jobIds()) {
+      const key = this.table.keyOf(id) as string;
+      const nextRun = this.table.nextRun(id);
+      if (this.running.has(key) || this.uncertain.has(key) || nextRun === null || nextRun <= now) continue;
+      const moved = afterClockStepBack(this.table.get(id), stepMs);
       if (moved === null) continue;
-      this.setJob(state, moved);
-      this.place(key, state);
+      this.setJob(id, moved);
+      this.place(id);
+      const version = this.table.version(id);
       void this.queue
         .run(key, async () => {
-          if (this.abandoned || this.states.get(key)?.job !== moved || !this.mayWrite()) return;
+          // Written unless an API change or an outcome replaced the job meanwhile.
+          if (this.abandoned || this.table.idOf(key) !== id || this.table.version(id) !== version || !this.mayWrite()) return;
+          const current = this.table.get(id);
+          if (current.nextRun !== moved.nextRun || current.nextSched !== moved.nextSched) return;
           await this.outcomes.update(moved);
         })
         .catch((error: unknown) => this.onWriteBackError(key, error));
@@ -332,16 +349,21 @@ export class JobService {
 
   /** Drops a deleted job from memory. A callback in flight for it stays counted until it ends. */
   private forget(key: string): void {
-    const state = this.states.get(key);
-    if (!state) return;
-    if (state.job.nextRun === null) this.disabledCount--;
-    this.states.delete(key);
-    this.unplace(key, state);
+    const id = this.table.idOf(key);
+    if (id === undefined) return;
+    if (this.table.nextRun(id) === null) this.disabledCount--;
+    this.unplace(id);
+    this.table.delete(id);
   }
 
-  private setJob(state: JobState, job: Job): void {
-    this.disabledCount += Number(job.nextRun === null) - Number(state.job.nextRun === null);
-    state.job = job;
+  private setJob(id: number, job: Job): void {
+    this.disabledCount += Number(job.nextRun === null) - Number(this.table.nextRun(id) === null);
+    this.table.set(id, job);
+  }
+
+  private jobOf(key: string): Job | undefined {
+    const id = this.table.idOf(key);
+    return id === undefined ? undefined : this.table.get(id);
   }
 
   /** Awaits an API write; one whose outcome is unknown leaves its key uncertain. */
@@ -393,50 +415,45 @@ export class JobService {
     }
   }
 
-  private existing(key: string): JobState {
-    const state = this.states.get(key);
-    if (!state) throw new JobNotFoundError('job not found');
-    return state;
+  private existing(key: string): Job {
+    const job = this.jobOf(key);
+    if (!job) throw new JobNotFoundError('job not found');
+    return job;
   }
 
-  /**
-   * commit() for one loaded row, minus what cannot apply at boot (nothing runs yet, a key is new):
-   * one Map lookup instead of three per row. A repeated key still takes the full path.
-   */
+  /** commit() for one loaded row, minus what cannot apply at boot (nothing runs yet, a key is new). */
   private loadJob(job: Job): void {
-    const key = jobKey(job.path, job.body);
-    if (this.running.size !== 0 || this.states.has(key)) {
-      this.commit(key, job);
+    if (this.running.size !== 0 || this.table.idOf(jobKey(job.path, job.body)) !== undefined) {
+      this.commit(jobKey(job.path, job.body), job);
       return;
     }
-    const state: JobState = { job, version: ++this.versions, timer: -1 };
-    this.states.set(key, state);
+    const id = this.table.add(job);
     if (job.nextRun === null) this.disabledCount++;
-    else state.timer = this.timer.place(-1, key, job.nextRun);
+    else this.table.setTimer(id, this.timer.place(-1, id, job.nextRun));
   }
 
   /** Memory after a committed API change: new version; back on the wheel unless it is running. */
   private commit(key: string, job: Job): void {
-    let state = this.states.get(key);
-    if (state) {
-      this.setJob(state, job);
-      state.version = ++this.versions;
+    let id = this.table.idOf(key);
+    if (id !== undefined) {
+      this.setJob(id, job);
+      this.table.bumpVersion(id);
     } else {
-      state = { job, version: ++this.versions, timer: -1 };
-      this.states.set(key, state);
+      id = this.table.add(job);
       if (job.nextRun === null) this.disabledCount++;
     }
-    this.place(key, state);
+    this.place(id);
   }
 
-  private place(key: string, state: JobState): void {
-    if (this.running.has(key)) return; // its outcome puts it back
-    if (state.job.nextRun === null) this.unplace(key, state);
-    else state.timer = this.timer.place(state.timer, key, state.job.nextRun);
+  private place(id: number): void {
+    if (this.running.has(this.table.keyOf(id) as string)) return; // its outcome puts it back
+    const nextRun = this.table.nextRun(id);
+    if (nextRun === null) this.unplace(id);
+    else this.table.setTimer(id, this.timer.place(this.table.timer(id), id, nextRun));
   }
 
-  private unplace(key: string, state: JobState): void {
-    this.timer.remove(state.timer, key);
-    state.timer = -1;
+  private unplace(id: number): void {
+    this.timer.remove(this.table.timer(id), id);
+    this.table.setTimer(id, -1);
   }
 }

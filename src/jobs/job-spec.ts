@@ -127,9 +127,30 @@ export function firstRunOf(spec: JobSpec, nowMs: number): number {
   }
 }
 
+/**
+ * Parsed recurrences by their text: every outcome needs its job's, and parsing a cron expression
+ * costs far more than a lookup. Jobs share few distinct schedules; the bound keeps a table of
+ * distinct ones from growing without end (it starts afresh when full).
+ */
+const parsedRecurrences = new Map<string, Recurrence>();
+const MAX_PARSED_RECURRENCES = 10_000;
+
 /** Rebuilds a stored job's recurrence (the columns were validated when the job was put). */
 export function recurrenceOf(job: { interval: string | null; cron: string | null; location: string; oneOff: boolean }): Recurrence {
-  if (job.oneOff) return { kind: 'once' };
+  if (job.oneOff) return ONCE;
+  const text = job.cron !== null ? `c${job.location}\u0000${job.cron}` : `i${job.interval}`;
+  let recurrence = parsedRecurrences.get(text);
+  if (recurrence === undefined) {
+    recurrence = parseRecurrence(job);
+    if (parsedRecurrences.size >= MAX_PARSED_RECURRENCES) parsedRecurrences.clear();
+    parsedRecurrences.set(text, recurrence);
+  }
+  return recurrence;
+}
+
+const ONCE: Recurrence = { kind: 'once' };
+
+function parseRecurrence(job: { interval: string | null; cron: string | null; location: string }): Recurrence {
   if (job.cron !== null) return { kind: 'cron', cron: parseCron(job.cron, job.location) };
   if (job.interval !== null) return { kind: 'interval', interval: parseInterval(job.interval) };
   throw new Error('job has neither interval nor cron');

@@ -38,13 +38,14 @@ function harness(store: JobStore, answer: (key: string) => number = () => 200) {
   const fired: Fired[] = [];
   const steps: number[] = [];
   let service: JobService;
-  const timer: WheelTimer<string> = new WheelTimer(
-    new TimingWheel<string>(T0),
+  const timer: WheelTimer<number> = new WheelTimer(
+    new TimingWheel<number>(T0),
     clock,
-    (keys) => {
-      for (const key of keys) {
-        const ticket = service.startRun(key);
+    (ids) => {
+      for (const id of ids) {
+        const ticket = service.startRun(id);
         if (!ticket) continue;
+        const key = ticket.key;
         fired.push({ key, at: clock.now(), mono: clock.monotonic(), sched: ticket.sched, attempt: ticket.attempt });
         const status = answer(key);
         const result: RunResult = { status, error: status === 200 ? null : `endpoint answered ${status}`, startedAt: clock.now(), finishedAt: clock.now() };

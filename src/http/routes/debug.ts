@@ -12,7 +12,7 @@ import { requestParams } from '../request-params.js';
 
 export interface DebugDeps {
   /** The loaded wheel, or null when there is none to show (standby, loading, suspended). */
-  scheduler: () => { timer: WheelTimer<string>; dispatcher: Dispatcher; service: JobService } | null;
+  scheduler: () => { timer: WheelTimer<number>; dispatcher: Dispatcher; service: JobService } | null;
   progress: LoadProgress;
   clock: Clock;
 }
@@ -25,8 +25,9 @@ function wholeNumber(name: string, text: string | undefined, max: number): numbe
   return Number(text);
 }
 
-function entryJson(entry: WheelEntry<string>) {
-  return { ...splitJobKey(entry.key), due: formatTime(entry.due) };
+/** A timer as listed: the job it names (wheel keys are job numbers) and when it is due. */
+function entryJson(service: JobService, entry: WheelEntry<number>) {
+  return { ...splitJobKey(service.keyOf(entry.key) ?? '\u0000'), due: formatTime(entry.due) };
 }
 
 /**
@@ -71,11 +72,11 @@ export function debugRoutes(router: Router, deps: DebugDeps): void {
         cursor: l.cursor,
         slot_counts: wheel.slotCounts(l.level),
       })),
-      next: wheel.peek(next).map(entryJson),
+      next: wheel.peek(next).map((entry) => entryJson(scheduler.service, entry)),
     };
     if (level !== undefined && slot !== undefined) {
       const entries = wheel.slotEntries(level, slot);
-      body.slot = { level, slot, timers: entries.length, entries: entries.slice(0, MAX_LISTED).map(entryJson) };
+      body.slot = { level, slot, timers: entries.length, entries: entries.slice(0, MAX_LISTED).map((entry) => entryJson(scheduler.service, entry)) };
     }
     ctx.body = body;
   });
