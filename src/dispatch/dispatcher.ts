@@ -21,8 +21,6 @@ export interface DispatcherOptions {
   maxRunning: number;
   /** Whether callbacks may start now (this server holds the table's lease). Default: always. */
   mayStart?: () => boolean;
-  /** When a key became due (for lag); the hand-over time is used when unknown. */
-  dueOf?: (key: string) => number | null | undefined;
   onRun?: (ticket: RunTicket, result: RunResult) => void;
 }
 
@@ -52,10 +50,11 @@ export class Dispatcher {
 
   constructor(private readonly options: DispatcherOptions) {}
 
-  enqueue(keys: readonly string[]): void {
-    const now = this.options.clock.now();
-    for (const key of keys) {
-      if (!this.waiting.has(key)) this.waiting.set(key, this.options.dueOf?.(key) ?? now);
+  /** Keys that came due, in due order, with their due times (wall ms, for lag) in parallel. */
+  enqueue(keys: readonly string[], dues: readonly number[]): void {
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i];
+      if (!this.waiting.has(key)) this.waiting.set(key, dues[i]);
       // Start the first callbacks of a large batch before queueing the rest of it.
       if (this.inFlight.size < this.options.maxRunning) this.pump();
     }
