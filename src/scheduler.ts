@@ -44,7 +44,7 @@ export class Scheduler {
 
   constructor(options: SchedulerOptions) {
     const { config, log, clock, metrics } = options;
-    this.timer = new WheelTimer(new TimingWheel<number>(clock.now()), clock, (keys) => this.dispatcher.enqueue(keys), {
+    this.timer = new WheelTimer(new TimingWheel<number>(clock.now()), clock, (keys, dues) => this.dispatcher.enqueue(keys, dues), {
       onClockStep: (stepMs) => {
         log.warn(
           { step_ms: Math.round(stepMs) },
@@ -83,7 +83,6 @@ export class Scheduler {
       clock,
       maxRunning: config.jobs.maxRunning,
       mayStart: options.isActive,
-      dueOf: (id) => this.service.nextRunOf(id),
       onRun: (ticket, result) => {
         metrics.observeCallback(result);
         log.debug(

@@ -1,10 +1,11 @@
 /**
  * Child process for the wheel scenario (run with --expose-gc). One task per process, so that the
  * heap of one side never inflates the other's:
- *   throughput: insert N timers, then cancel them (TimingWheel.add/cancel by key, or insert/remove
- *               by handle, vs setTimeout/clearTimeout)
+ *   throughput: insert N timers, then remove them (TimingWheel.insert/remove by handle, as the
+ *               server does, vs setTimeout/clearTimeout)
  *   heap:       heap + external bytes held per timer after N inserts (keys allocated beforehand)
- *   expiry:     N timers due within 10 s on a fake clock: all fire, none early, none > 1 tick late
+ *   expiry:     N timers due within 10 s on a fake clock: all fire, none early, none > 1 tick late,
+ *               each with its own due time
  * Prints one JSON line.
  */
 import { prng } from '../lib/random.js';
@@ -12,8 +13,8 @@ import { TimingWheel } from '../../src/wheel/timing-wheel.js';
 
 interface Input {
   task: 'throughput' | 'heap' | 'expiry';
-  /** wheel: add/cancel by key (what JobService does today); handle: insert/remove with the caller keeping the handle, as with setTimeout. */
-  side: 'wheel' | 'handle' | 'timeout';
+  /** handle: insert/remove with the caller keeping the handle (as JobService does), as with setTimeout. */
+  side: 'handle' | 'timeout';
   n: number;
   seed: number;
 }
@@ -47,17 +48,6 @@ function makeDelays(n: number, seed: number): Float64Array {
 
 const noop = () => {};
 
-function wheelRound(keys: string[], delays: Float64Array, n: number): { insertMs: number; cancelMs: number } {
-  const wheel = new TimingWheel<string>(START);
-  const t0 = performance.now();
-  for (let i = 0; i < n; i++) wheel.add(keys[i], START + delays[i]);
-  const t1 = performance.now();
-  for (let i = 0; i < n; i++) wheel.cancel(keys[i]);
-  const t2 = performance.now();
-  if (wheel.size !== 0) throw new Error('wheel not empty after cancelling everything');
-  return { insertMs: t1 - t0, cancelMs: t2 - t1 };
-}
-
 function handleRound(keys: string[], delays: Float64Array, n: number): { insertMs: number; cancelMs: number } {
   const wheel = new TimingWheel<string>(START);
   const handles: number[] = [];
@@ -84,8 +74,7 @@ function throughput(): unknown {
   const { n, side, seed } = input;
   const keys = side === 'timeout' ? [] : makeKeys(n);
   const delays = makeDelays(n, seed);
-  const run = (count: number) =>
-    side === 'wheel' ? wheelRound(keys, delays, count) : side === 'handle' ? handleRound(keys, delays, count) : timeoutRound(delays, count);
+  const run = (count: number) => (side === 'handle' ? handleRound(keys, delays, count) : timeoutRound(delays, count));
   // Warm-up (JIT) on a tenth, then the measured round.
   run(Math.max(1000, Math.floor(n / 10)));
   fullGc();
@@ -116,16 +105,7 @@ function heap(): unknown {
   const before = held();
   let after: number;
   let afterCancel: number;
-  if (side === 'wheel') {
-    const wheel = new TimingWheel<string>(START);
-    for (let i = 0; i < n; i++) wheel.add(keys[i], START + delays[i]);
-    fullGc();
-    after = held();
-    for (let i = 0; i < n; i++) wheel.cancel(keys[i]);
-    fullGc();
-    afterCancel = held();
-    if (wheel.size !== 0) throw new Error('not empty');
-  } else if (side === 'handle') {
+  if (side === 'handle') {
     // The handles count: the caller must keep them (as the setTimeout side keeps its Timeouts).
     const wheel = new TimingWheel<string>(START);
     const handles: number[] = [];
@@ -165,17 +145,21 @@ function expiry(): unknown {
   const results: Record<string, unknown> = { n };
   for (const drive of ['steps', 'nextExpiry'] as const) {
     const wheel = new TimingWheel<string>(START);
-    for (let i = 0; i < n; i++) wheel.add(keys[i], dues[i]);
+    for (let i = 0; i < n; i++) wheel.insert(keys[i], dues[i]);
     const fired = new Uint8Array(n);
+    const out: string[] = [];
+    const outDues: number[] = [];
     let early = 0;
     let late = 0;
     let duplicates = 0;
+    let wrongDues = 0;
     let maxLateMs = 0;
     let advances = 0;
     let advanceMs = 0;
-    const check = (t: number, out: string[]) => {
-      for (const key of out) {
-        const i = Number(key.slice(1));
+    const check = (t: number) => {
+      for (let j = 0; j < out.length; j++) {
+        const i = Number(out[j].slice(1));
+        if (outDues[j] !== Math.ceil(dues[i])) wrongDues++;
         if (fired[i]) duplicates++;
         fired[i] = 1;
         const lateBy = t - dues[i];
@@ -187,24 +171,24 @@ function expiry(): unknown {
     if (drive === 'steps') {
       for (let t = START + 1; t <= START + 10_001; t++) {
         const s = performance.now();
-        const out = wheel.advance(t);
+        wheel.advance(t, out, outDues);
         advanceMs += performance.now() - s;
         advances++;
-        check(t, out);
+        check(t);
       }
     } else {
       for (let next = wheel.nextExpiry(); next !== null; next = wheel.nextExpiry()) {
         const s = performance.now();
-        const out = wheel.advance(next);
+        wheel.advance(next, out, outDues);
         advanceMs += performance.now() - s;
         advances++;
-        check(next, out);
+        check(next);
         if (advances > 10 * n + 100_000) throw new Error('nextExpiry loop does not terminate');
       }
     }
     let missing = 0;
     for (let i = 0; i < n; i++) if (!fired[i]) missing++;
-    results[drive] = { advances, advanceMs, firesPerSec: (n / advanceMs) * 1000, early, late, duplicates, missing, maxLateMs };
+    results[drive] = { advances, advanceMs, firesPerSec: (n / advanceMs) * 1000, early, late, duplicates, missing, wrongDues, maxLateMs };
   }
   return results;
 }

@@ -21,8 +21,6 @@ export interface DispatcherOptions {
   maxRunning: number;
   /** Whether callbacks may start now (this server holds the table's lease). Default: always. */
   mayStart?: () => boolean;
-  /** When a job became due (for lag); the hand-over time is used when unknown. */
-  dueOf?: (id: number) => number | null | undefined;
   onRun?: (ticket: RunTicket, result: RunResult) => void;
 }
 
@@ -52,10 +50,11 @@ export class Dispatcher {
 
   constructor(private readonly options: DispatcherOptions) {}
 
-  enqueue(ids: readonly number[]): void {
-    const now = this.options.clock.now();
-    for (const id of ids) {
-      if (!this.waiting.has(id)) this.waiting.set(id, this.options.dueOf?.(id) ?? now);
+  /** Jobs (by number) that came due, in due order, with their due times (wall ms, for lag) in parallel. */
+  enqueue(ids: readonly number[], dues: readonly number[]): void {
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i];
+      if (!this.waiting.has(id)) this.waiting.set(id, dues[i]);
       // Start the first callbacks of a large batch before queueing the rest of it.
       if (this.inFlight.size < this.options.maxRunning) this.pump();
     }

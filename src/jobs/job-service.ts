@@ -142,11 +142,6 @@ export class JobService {
     return this.jobOf(jobKey(path, body));
   }
 
-  /** When the job a wheel timer names fires, for the dispatcher's lag. */
-  nextRunOf(id: number): number | null | undefined {
-    return this.table.keyOf(id) === undefined ? undefined : this.table.nextRun(id);
-  }
-
   /** A job's number: its key on the wheel, what startRun takes. */
   idOf(path: string, body: string): number | undefined {
     return this.table.idOf(jobKey(path, body));

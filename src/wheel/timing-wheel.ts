@@ -63,15 +63,15 @@
  * due time, and it is > now unless overdue timers are waiting.
  *
  * Layout (no object is allocated per timer): a timer is a number indexing one ArrayBuffer of
- * 24-byte records {due: f64, next: i32, prev: i32, list: i32, keyed: i32} (one cache line touch
- * per timer), recycled through a free list and grown by doubling. Per-slot doubly linked lists use
- * head/tail arrays. Keys live in one array; a key -> timer index is an open-addressing hash table
- * over an Int32Array (string and number keys; other key types fall back to a Map), because a
- * Map<K, number> alone measured slower than setTimeout + clearTimeout for 1M string keys.
- * Hashing and probing still cost most of add/cancel, so there is a second API without the index:
- * insert() returns the record number as a handle, and move()/remove() take it back with the key
- * (a stale handle is detected by the key it no longer holds). Each level has an occupancy bitmap
- * (Uint32 words; 64 slots = 2 words) searched with Math.clz32.
+ * 24-byte records {due: f64, next: i32, prev: i32, list: i32, 4 bytes unused so that the next
+ * record's f64 stays aligned} (one cache line touch per timer), recycled through a free list and
+ * grown by doubling. The record number is the timer's handle: insert() returns it, and move() and
+ * remove() take it back with the key. There is no key -> timer index (hashing and probing cost
+ * most of a keyed add/cancel): the caller keeps each key's handle, as a setTimeout caller keeps
+ * its Timeout. A handle goes stale when its timer fires or is removed; a stale one is detected by
+ * its record being free (list = -1) or holding another key. Keys live in one array indexed by
+ * record number. Per-slot doubly linked lists use head/tail arrays. Each level has an occupancy
+ * bitmap (Uint32 words; 64 slots = 2 words) searched with Math.clz32.
  */
 
 export interface WheelOptions {
@@ -112,20 +112,18 @@ export interface WheelStats {
   overflow: number;
 }
 
-const TWO_32 = 4294967296;
-const INV_TWO_32 = 1 / TWO_32;
+const INV_TWO_32 = 1 / 4294967296;
 const MAX_DUE = Number.MAX_SAFE_INTEGER;
 const INITIAL_CAPACITY = 16;
 const DEFAULT_TOP_SPAN_BITS = 48;
 
-// Timer record layout: 24 bytes = 3 f64 = 6 i32.
+// Timer record layout: 24 bytes = 3 f64 = 6 i32 (i32[6 * i + 5] is padding).
 const F64_STRIDE = 3; // due at f64[3 * i]
 const I32_STRIDE = 6;
 const NEXT = 2; // i32[6 * i + 2]
 const PREV = 3;
+/** The record's list id; NONE marks a free record. */
 const LIST = 4;
-/** 1 when the key index points at the record (add), 0 for a timer of the handle API (insert). */
-const KEYED = 5;
 const NONE = -1;
 
 export class TimingWheel<K> {
@@ -158,15 +156,19 @@ export class TimingWheel<K> {
   /** Lower bound of the smallest due time in the overdue list (Infinity when empty). */
   private overdueMinDue = Infinity;
 
-  // Timer records (see the layout note above) and the key index.
+  // Timer records (see the layout note above) and their keys.
   private f64: Float64Array;
   private i32: Int32Array;
   private capacity: number;
   private used = 0;
   private freeHead = NONE;
-  /** Timers held, of both APIs. */
   private live = 0;
-  private readonly index = new KeyIndex<K>();
+  /** keys[record] = its timer's key (undefined for a free record). */
+  private readonly keys: (K | undefined)[] = [];
+  /** Scratch list of records to fire, reused by every advance(). */
+  private readonly picked: number[] = [];
+  /** Orders records by due time (Array.sort is stable: list order for ties). */
+  private readonly byDue = (a: number, b: number): number => this.f64[a * F64_STRIDE] - this.f64[b * F64_STRIDE];
 
   private nowMs: number;
   private curTick: number;
@@ -236,52 +238,11 @@ export class TimingWheel<K> {
     return this.live;
   }
 
-  has(key: K): boolean {
-    return this.index.get(key) !== NONE;
-  }
-
-  dueOf(key: K): number | undefined {
-    const i = this.index.get(key);
-    return i === NONE ? undefined : this.f64[i * F64_STRIDE];
-  }
-
-  /** Insert, or move the key if it is already held (reschedule). O(1). A due time <= now fires at the next advance(). */
-  add(key: K, dueMs: number): void {
-    const due = checkedDue(dueMs);
-    let i = this.freeHead;
-    if (i === NONE) {
-      if (this.used === this.capacity) this.grow();
-      i = this.used;
-    }
-    const existing = this.index.upsert(key, i);
-    if (existing === NONE) {
-      // Took record i.
-      if (i === this.freeHead) this.freeHead = this.i32[i * I32_STRIDE + NEXT];
-      else this.used++;
-      this.i32[i * I32_STRIDE + KEYED] = 1;
-      this.live++;
-    } else {
-      i = existing;
-      this.unlink(i);
-    }
-    this.schedule(i, due);
-  }
-
-  /** Remove; returns whether it was held. O(1). */
-  cancel(key: K): boolean {
-    const i = this.index.remove(key);
-    if (i === NONE) return false;
-    this.unlink(i);
-    this.free(i);
-    return true;
-  }
-
   /**
-   * Handle API, for a caller that keeps its own key -> timer map: a new timer for key, outside the
-   * key index (no hashing, no probing: what makes add/cancel cost more than setTimeout), and its
-   * handle. The caller keeps at most one timer per key (the wheel does not look). has(), dueOf(),
-   * add() and cancel() do not see these timers; advance() and peek() return their keys as usual.
-   * A handle is valid until its timer fires or is removed; a stale one is harmless (see remove()).
+   * A new timer for key, and its handle for move() and remove(). O(1). A due time <= now fires at
+   * the next advance(). The caller keeps at most one timer per key (the wheel does not look) and
+   * its handle, as a setTimeout caller keeps its Timeout. A handle is valid until its timer fires
+   * or is removed; a stale one is harmless (see remove()).
    */
   insert(key: K, dueMs: number): number {
     const due = checkedDue(dueMs);
@@ -292,16 +253,15 @@ export class TimingWheel<K> {
     } else {
       this.freeHead = this.i32[i * I32_STRIDE + NEXT];
     }
-    const keys = this.index.keys;
+    const keys = this.keys;
     if (i === keys.length) keys.push(key);
     else keys[i] = key;
-    this.i32[i * I32_STRIDE + KEYED] = 0;
     this.live++;
     this.schedule(i, due);
     return i;
   }
 
-  /** Reschedules the timer of a handle; false (and nothing changed) if the handle no longer holds key. */
+  /** Reschedules the timer of a handle, O(1); false (and nothing changed) if the handle no longer holds key. */
   move(handle: number, key: K, dueMs: number): boolean {
     const due = checkedDue(dueMs);
     if (!this.holds(handle, key)) return false;
@@ -313,7 +273,7 @@ export class TimingWheel<K> {
   /**
    * Removes the timer of a handle; false if the handle no longer holds key: its timer fired or was
    * removed, and the record is free or reused for another key (with one timer per key, a record
-   * holding key again is key's current timer, so removing it is still right).
+   * holding key again is key's current timer, so removing it is still right). O(1).
    */
   remove(handle: number, key: K): boolean {
     if (!this.holds(handle, key)) return false;
@@ -340,21 +300,25 @@ export class TimingWheel<K> {
       return this.eventTick(level, slot) * this.tickMs;
     }
     if (this.counts[this.overflowList] > 0) return this.overflowEventTick() * this.tickMs;
-    return null; // unreachable while the index and the lists agree
+    return null; // unreachable while `live` agrees with the lists
   }
 
   /**
    * Move the wheel's time to nowMs (a smaller nowMs than the current time is treated as the current
-   * time) and return every key whose due <= nowMs, removed from the wheel, in due order (ties:
-   * insertion order). Jumps over empty slots with the bitmaps.
+   * time) and take out every timer whose due <= nowMs, in due order (ties: insertion order): keys
+   * and dues are emptied, then filled in parallel (dues[i] = keys[i]'s due time, as the wheel keeps
+   * it), so that the caller need not look the due times up again. The caller owns both arrays and
+   * may reuse them for every call (nothing is allocated per expired timer beyond their growth).
+   * Returns the number of timers taken out. Jumps over empty slots with the bitmaps.
    */
-  advance(nowMs: number): K[] {
+  advance(nowMs: number, keys: K[], dues: number[]): number {
+    keys.length = 0;
+    dues.length = 0;
     if (nowMs > this.nowMs) this.nowMs = Math.min(nowMs, MAX_DUE); // NaN and the past are ignored
     const target = this.nowMs;
     const targetTick = Math.floor(target / this.tickMs);
-    const out: K[] = [];
     if (this.live !== 0) {
-      if (this.counts[this.overdueList] > 0) this.drainOverdue(out);
+      if (this.counts[this.overdueList] > 0) this.drainOverdue(keys, dues);
       const levels = this.levels;
       const slots = this.slotsPerLevel;
       events: for (;;) {
@@ -365,7 +329,7 @@ export class TimingWheel<K> {
           if (tick > targetTick) break events;
           this.curTick = tick;
           if (level === 0) {
-            this.fireSlot(slot, target, out);
+            this.fireSlot(slot, target, keys, dues);
             if (tick === targetTick) break events;
           } else {
             this.cascade(level * slots + slot);
@@ -380,7 +344,7 @@ export class TimingWheel<K> {
       }
     }
     if (targetTick > this.curTick) this.curTick = targetTick;
-    return out;
+    return keys.length;
   }
 
   /** The next n entries to fire, in due order, without changing anything. */
@@ -456,7 +420,7 @@ export class TimingWheel<K> {
 
   /** Drop everything (the wheel's time is kept) and release the storage. */
   clear(): void {
-    this.index.clear();
+    this.keys.length = 0;
     this.heads.fill(NONE);
     this.tails.fill(NONE);
     this.counts.fill(0);
@@ -516,12 +480,11 @@ export class TimingWheel<K> {
     return NONE;
   }
 
-  /** Whether handle is a live timer of the handle API holding key. */
+  /** Whether handle is a live timer holding key (SameValueZero, like Map: NaN holds NaN). */
   private holds(handle: number, key: K): boolean {
     if (!(handle >= 0 && handle < this.used) || (handle | 0) !== handle) return false;
-    const at = handle * I32_STRIDE;
-    if (this.i32[at + LIST] === NONE || this.i32[at + KEYED] !== 0) return false;
-    const held = this.index.keys[handle];
+    if (this.i32[handle * I32_STRIDE + LIST] === NONE) return false;
+    const held = this.keys[handle];
     return held === key || (key !== key && held !== held);
   }
 
@@ -538,7 +501,7 @@ export class TimingWheel<K> {
 
   private free(i: number): void {
     this.live--;
-    this.index.keys[i] = undefined;
+    this.keys[i] = undefined;
     this.i32[i * I32_STRIDE + LIST] = NONE;
     this.i32[i * I32_STRIDE + NEXT] = this.freeHead;
     this.freeHead = i;
@@ -655,48 +618,47 @@ export class TimingWheel<K> {
   }
 
   /** Fire the timers of level-0 slot `slot` whose due <= target, in due order. */
-  private fireSlot(slot: number, target: number, out: K[]): void {
+  private fireSlot(slot: number, target: number, keys: K[], dues: number[]): void {
     const list = slot; // level 0
-    const keys = this.index.keys;
     if (this.tickMs === 1) {
       // One tick per slot and tick == ms: every timer of the slot has the same due time <= target.
       let i = this.detach(list);
       while (i !== NONE) {
         const next = this.i32[i * I32_STRIDE + NEXT];
-        const key = keys[i] as K;
-        out.push(key);
-        if (this.i32[i * I32_STRIDE + KEYED] === 1) this.index.remove(key);
+        keys.push(this.keys[i] as K);
+        dues.push(this.f64[i * F64_STRIDE]);
         this.free(i);
         i = next;
       }
       return;
     }
-    const picked: number[] = [];
+    const picked = this.picked;
+    picked.length = 0;
     for (let i = this.heads[list]; i !== NONE; i = this.i32[i * I32_STRIDE + NEXT]) {
       if (this.f64[i * F64_STRIDE] <= target) picked.push(i);
     }
     if (picked.length === this.counts[list]) this.detach(list);
     else for (const j of picked) this.unlink(j);
-    this.emitSorted(picked, out);
+    this.emitSorted(keys, dues);
   }
 
-  private drainOverdue(out: K[]): void {
-    const picked: number[] = [];
+  private drainOverdue(keys: K[], dues: number[]): void {
+    const picked = this.picked;
+    picked.length = 0;
     for (let i = this.detach(this.overdueList); i !== NONE; i = this.i32[i * I32_STRIDE + NEXT]) picked.push(i);
-    this.emitSorted(picked, out);
+    this.emitSorted(keys, dues);
   }
 
-  /** Output detached timers in due order (stable: list order for ties) and free them. */
-  private emitSorted(picked: number[], out: K[]): void {
-    const f64 = this.f64;
-    if (picked.length > 1) picked.sort((a, b) => f64[a * F64_STRIDE] - f64[b * F64_STRIDE]);
-    const keys = this.index.keys;
+  /** Output the detached timers of `picked` in due order (stable: list order for ties) and free them. */
+  private emitSorted(keys: K[], dues: number[]): void {
+    const picked = this.picked;
+    if (picked.length > 1) picked.sort(this.byDue);
     for (const j of picked) {
-      const key = keys[j] as K;
-      out.push(key);
-      if (this.i32[j * I32_STRIDE + KEYED] === 1) this.index.remove(key);
+      keys.push(this.keys[j] as K);
+      dues.push(this.f64[j * F64_STRIDE]);
       this.free(j);
     }
+    picked.length = 0;
   }
 
   /** Smallest due time in level-0 slot `slot` (tickMs > 1), recomputed when marked dirty. */
@@ -715,7 +677,7 @@ export class TimingWheel<K> {
 
   private listEntries(list: number): WheelEntry<K>[] {
     const out: WheelEntry<K>[] = [];
-    const keys = this.index.keys;
+    const keys = this.keys;
     for (let i = this.heads[list]; i !== NONE; i = this.i32[i * I32_STRIDE + NEXT]) {
       out.push({ key: keys[i] as K, due: this.f64[i * F64_STRIDE] });
     }
@@ -748,192 +710,4 @@ function popcount(x: number): number {
   x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
   x = (x + (x >>> 4)) & 0x0f0f0f0f;
   return Math.imul(x, 0x01010101) >>> 24;
-}
-
-// -----------------------------------------------------------------------------------------------
-// Key index: key -> timer index, with SameValueZero key equality like Map.
-//
-// String and number keys go into an open-addressing hash table (linear probing, tombstones) of
-// Int32 pairs [hash, timer + 1] (0 = empty, -1 = deleted), kept at most half full. Other keys
-// (objects, symbols, bigints, ...) use a Map. The string hash is seeded per process so that
-// crafted job ids cannot predict collisions.
-
-const HASH_SEED = (Math.random() * TWO_32) | 0;
-const EMPTY = 0;
-const DELETED = -1;
-const scratchF64 = new Float64Array(1);
-const scratchI32 = new Int32Array(scratchF64.buffer);
-
-function mix32(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  return h ^ (h >>> 16);
-}
-
-/**
- * Seeded FNV-1a-like hash (two UTF-16 units per step) + murmur3 finalizer over all but the last
- * character, plus the last character's code: ids that differ only in their last character
- * ("job-120" .. "job-129") land in nearby slots, so inserting/cancelling sequential ids touches
- * few cache lines; other keys spread well.
- */
-function hashString(s: string): number {
-  const last = s.length - 1;
-  if (last < 0) return HASH_SEED;
-  let h = HASH_SEED ^ last;
-  let i = 0;
-  for (; i + 1 < last; i += 2) h = Math.imul(h ^ (s.charCodeAt(i) | (s.charCodeAt(i + 1) << 16)), 0x01000193);
-  if (i < last) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
-  return (mix32(h) + s.charCodeAt(last)) | 0;
-}
-
-/** Like hashString: the low 3 bits of an int32 stay linear, so sequential ids share cache lines. */
-function hashNumber(x: number): number {
-  if ((x | 0) === x) return (mix32((x >> 3) ^ HASH_SEED) + (x & 7)) | 0; // int32 (and -0, which equals 0)
-  if (x !== x) return 0x7ff80000; // all NaNs are one key
-  scratchF64[0] = x;
-  return mix32(scratchI32[0] ^ Math.imul(scratchI32[1], 0x9e3779b1) ^ HASH_SEED);
-}
-
-class KeyIndex<K> {
-  /** keys[timer] = its key (undefined for free records). Owned here, shared with the wheel. */
-  readonly keys: (K | undefined)[] = [];
-  private table = new Int32Array(2 * 16);
-  private mask = 15;
-  private live = 0;
-  private filled = 0;
-  private others: Map<K, number> | null = null;
-
-  get size(): number {
-    return this.others === null ? this.live : this.live + this.others.size;
-  }
-
-  /** The timer of key, or NONE. */
-  get(key: K): number {
-    const type = typeof key;
-    if (type === 'string') return this.find(key, hashString(key as string));
-    if (type === 'number') return this.find(key, hashNumber(key as number));
-    if (this.others === null) return NONE;
-    const found = this.others.get(key);
-    return found === undefined ? NONE : found;
-  }
-
-  /** If key is held, return its timer; otherwise record it as timer `id` (keys[id] = key) and return NONE. */
-  upsert(key: K, id: number): number {
-    const type = typeof key;
-    let hash: number;
-    if (type === 'string') hash = hashString(key as string);
-    else if (type === 'number') hash = hashNumber(key as number);
-    else return this.upsertOther(key, id);
-    const table = this.table;
-    const mask = this.mask;
-    const keys = this.keys;
-    let p = hash & mask;
-    let reuse = NONE;
-    for (;;) {
-      const ref = table[2 * p + 1];
-      if (ref === EMPTY) break;
-      if (ref === DELETED) {
-        if (reuse === NONE) reuse = p;
-      } else if (table[2 * p] === hash) {
-        const held = keys[ref - 1];
-        if (held === key || (key !== key && held !== held)) return ref - 1;
-      }
-      p = (p + 1) & mask;
-    }
-    if (reuse !== NONE) p = reuse;
-    else this.filled++;
-    table[2 * p] = hash;
-    table[2 * p + 1] = id + 1;
-    this.live++;
-    const stored = key === 0 ? (0 as K) : key; // like Map: -0 is stored as 0
-    if (id === keys.length) keys.push(stored);
-    else keys[id] = stored;
-    if (this.filled * 2 > mask + 1) this.rehash();
-    return NONE;
-  }
-
-  /** Forget key; returns its timer or NONE. (keys[timer] is left for the caller to clear.) */
-  remove(key: K): number {
-    const type = typeof key;
-    let hash: number;
-    if (type === 'string') hash = hashString(key as string);
-    else if (type === 'number') hash = hashNumber(key as number);
-    else {
-      if (this.others === null) return NONE;
-      const found = this.others.get(key);
-      if (found === undefined) return NONE;
-      this.others.delete(key);
-      return found;
-    }
-    const table = this.table;
-    const mask = this.mask;
-    const keys = this.keys;
-    for (let p = hash & mask; ; p = (p + 1) & mask) {
-      const ref = table[2 * p + 1];
-      if (ref === EMPTY) return NONE;
-      if (ref !== DELETED && table[2 * p] === hash) {
-        const held = keys[ref - 1];
-        if (held === key || (key !== key && held !== held)) {
-          table[2 * p + 1] = DELETED;
-          this.live--;
-          return ref - 1;
-        }
-      }
-    }
-  }
-
-  clear(): void {
-    this.keys.length = 0;
-    this.table = new Int32Array(2 * 16);
-    this.mask = 15;
-    this.live = 0;
-    this.filled = 0;
-    this.others = null;
-  }
-
-  private find(key: K, hash: number): number {
-    const table = this.table;
-    const mask = this.mask;
-    for (let p = hash & mask; ; p = (p + 1) & mask) {
-      const ref = table[2 * p + 1];
-      if (ref === EMPTY) return NONE;
-      if (ref !== DELETED && table[2 * p] === hash) {
-        const held = this.keys[ref - 1];
-        if (held === key || (key !== key && held !== held)) return ref - 1;
-      }
-    }
-  }
-
-  private upsertOther(key: K, id: number): number {
-    if (this.others === null) this.others = new Map();
-    const found = this.others.get(key);
-    if (found !== undefined) return found;
-    this.others.set(key, id);
-    if (id === this.keys.length) this.keys.push(key);
-    else this.keys[id] = key;
-    return NONE;
-  }
-
-  /** Drop tombstones; double the table when it would still be more than a quarter full. */
-  private rehash(): void {
-    const oldTable = this.table;
-    const oldSlots = this.mask + 1;
-    const slots = this.live * 4 > oldSlots ? oldSlots * 2 : oldSlots;
-    const table = new Int32Array(2 * slots);
-    const mask = slots - 1;
-    for (let q = 0; q < oldSlots; q++) {
-      const ref = oldTable[2 * q + 1];
-      if (ref <= 0) continue;
-      const hash = oldTable[2 * q];
-      let p = hash & mask;
-      while (table[2 * p + 1] !== EMPTY) p = (p + 1) & mask;
-      table[2 * p] = hash;
-      table[2 * p + 1] = ref;
-    }
-    this.table = table;
-    this.mask = mask;
-    this.filled = this.live;
-  }
 }

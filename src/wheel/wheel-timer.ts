@@ -18,6 +18,12 @@ export interface WheelTimerOptions {
 }
 
 /**
+ * Told the keys that expired, in due order, and their due times (wall ms), in parallel arrays.
+ * Both arrays are reused by the next expiry: valid during the call only.
+ */
+export type ExpiredListener<K> = (keys: readonly K[], dues: readonly number[]) => void;
+
+/**
  * Drives a TimingWheel with exactly one clock timer, armed for wheel.nextExpiry().
  *
  * - The wheel runs on WheelTime (monotonic, reading wall time until the wall clock steps); callers
@@ -26,19 +32,24 @@ export interface WheelTimerOptions {
  * - No timer is armed while the wheel is empty (no idle ticking). Otherwise the one timer sleeps
  *   at most stepCheckMs, and every wake-up compares the two clocks first, so that a forward step
  *   fires what became due within that time.
- * - When the timer fires: keys = wheel.advance(wheel time); onExpired(keys) once if non-empty;
- *   then re-arm for the new nextExpiry(). A late timer delivers everything due by then.
+ * - When the timer fires: wheel.advance(wheel time); onExpired(keys, dues) once if anything
+ *   expired; then re-arm for the new nextExpiry(). A late timer delivers everything due by then.
+ * - dues[i] is keys[i]'s due time on the wheel as a wall time (at the current offset): the wall
+ *   time it was placed for, unless the wall clock stepped back since.
  * - After a backward step, timers placed before it come due early (see WheelTime): the receiver
  *   of onExpired checks each job's wall due time and places the early ones again.
  * - Delays are clamped to 2^31-1 ms; a timer that fires before its expiry simply re-arms.
- * - schedule()/cancel()/place()/remove()/stop()/start() may be called from inside onExpired.
+ * - place()/remove()/stop()/start() may be called from inside onExpired.
  */
 export class WheelTimer<K> {
   readonly wheel: TimingWheel<K>;
   /** The wheel's timeline; its due times and `now` are wheel times (wall times until a step). */
   readonly time: WheelTime;
   private readonly clock: Clock;
-  private readonly onExpired: (keys: K[]) => void;
+  private readonly onExpired: ExpiredListener<K>;
+  /** advance()'s output, reused by every expiry (nothing allocated per fire). */
+  private readonly expiredKeys: K[] = [];
+  private readonly expiredDues: number[] = [];
   private readonly stepCheckMs: number;
   private readonly onClockStep: (stepMs: number) => void;
   private handle: TimerHandle = undefined;
@@ -49,7 +60,7 @@ export class WheelTimer<K> {
   private firing = false;
 
   /** `wheel` must start at clock.now() (WheelTime reads wall time until the first step). */
-  constructor(wheel: TimingWheel<K>, clock: Clock, onExpired: (keys: K[]) => void, options: WheelTimerOptions = {}) {
+  constructor(wheel: TimingWheel<K>, clock: Clock, onExpired: ExpiredListener<K>, options: WheelTimerOptions = {}) {
     this.wheel = wheel;
     this.clock = clock;
     this.time = new WheelTime(clock, options.stepBoundMs);
@@ -69,37 +80,28 @@ export class WheelTimer<K> {
     return this.running;
   }
 
-  /** wheel.add + re-arm the single timer if the wheel's next expiry is now earlier than the armed one. */
-  schedule(key: K, dueMs: number): void {
-    this.watchIdleClock();
-    this.wheel.add(key, this.time.fromWall(dueMs));
-    this.armIfEarlier();
-  }
-
   /**
-   * wheel.cancel; disarms when the wheel becomes empty. (Cancelling the earliest key otherwise
-   * leaves the timer armed: it wakes up, finds nothing due and re-arms for the next expiry.)
-   */
-  cancel(key: K): boolean {
-    return this.removed(this.wheel.cancel(key));
-  }
-
-  /**
-   * The wheel's handle API (no key index; see TimingWheel.insert), for a caller that keeps each
-   * key's handle: schedules key's timer for wall time dueMs, moving the one `handle` names if it
-   * still holds key, else inserting a new one. Returns the handle to keep.
+   * Schedules key's timer for wall time dueMs, moving the one `handle` names if it still holds key,
+   * else inserting a new one (pass -1 for none; see TimingWheel.insert). Returns the handle to keep;
+   * re-arms the single timer if the wheel's next expiry is now earlier than the armed one.
    */
   place(handle: number, key: K, dueMs: number): number {
     this.watchIdleClock();
     const due = this.time.fromWall(dueMs);
-    const placed = handle >= 0 && this.wheel.move(handle, key, due) ? handle : this.wheel.insert(key, due);
+    const placed = this.wheel.move(handle, key, due) ? handle : this.wheel.insert(key, due);
     this.armIfEarlier();
     return placed;
   }
 
-  /** Removes the timer a handle names, if it still holds key (a fired or removed timer is not). */
+  /**
+   * Removes the timer a handle names, if it still holds key (a fired or removed timer is not);
+   * disarms when the wheel becomes empty. (Removing the earliest timer otherwise leaves the timer
+   * armed: it wakes up, finds nothing due and re-arms for the next expiry.)
+   */
   remove(handle: number, key: K): boolean {
-    return handle >= 0 && this.removed(this.wheel.remove(handle, key));
+    if (!this.wheel.remove(handle, key)) return false;
+    if (this.wheel.size === 0 && !this.firing) this.disarm();
+    return true;
   }
 
   private armIfEarlier(): void {
@@ -109,11 +111,6 @@ export class WheelTimer<K> {
     if (this.armedAtMs === null || expiry < this.armedAtMs) this.arm();
   }
 
-  private removed(removed: boolean): boolean {
-    if (removed && this.wheel.size === 0 && !this.firing) this.disarm();
-    return removed;
-  }
-
   /** Arms for the wheel's next expiry (nothing when the wheel is empty). */
   start(): void {
     this.running = true;
@@ -121,7 +118,7 @@ export class WheelTimer<K> {
     if (!this.firing) this.arm();
   }
 
-  /** Clears the timer; schedule() still works but arms nothing until start(). */
+  /** Clears the timer; place() still works but arms nothing until start(). */
   stop(): void {
     this.running = false;
     this.disarm();
@@ -175,8 +172,13 @@ export class WheelTimer<K> {
     this.firing = true;
     try {
       this.observeClock();
-      const keys = this.wheel.advance(this.time.now());
-      if (keys.length > 0) this.onExpired(keys);
+      const keys = this.expiredKeys;
+      const dues = this.expiredDues;
+      const n = this.wheel.advance(this.time.now(), keys, dues);
+      if (n > 0) {
+        for (let i = 0; i < n; i++) dues[i] = this.time.toWall(dues[i]);
+        this.onExpired(keys, dues);
+      }
     } finally {
       this.firing = false;
       if (this.running) this.arm();
