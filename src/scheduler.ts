@@ -5,6 +5,7 @@ import { Dispatcher } from './dispatch/dispatcher.js';
 import { splitJobKey } from './jobs/job-key.js';
 import { JobService } from './jobs/job-service.js';
 import type { JobStore } from './jobs/job-store.js';
+import { FailureLog } from './log/failure-log.js';
 import type { Logger } from './log/logger.js';
 import type { Metrics } from './metrics/metrics.js';
 import type { WriteFence } from './jobs/write-fence.js';
@@ -44,6 +45,7 @@ export class Scheduler {
 
   constructor(options: SchedulerOptions) {
     const { config, log, clock, metrics } = options;
+    const failures = new FailureLog({ log, now: () => clock.now() });
     this.timer = new WheelTimer(new TimingWheel<number>(clock.now()), clock, (keys, dues) => this.dispatcher.enqueue(keys, dues), {
       onClockStep: (stepMs) => {
         log.warn(
@@ -76,6 +78,7 @@ export class Scheduler {
         options.onWriteBackFailed(error);
       },
       onWriteBackBatch: (rows) => metrics.observeWriteBack(rows),
+      onOutcome: (seen) => failures.outcome(seen),
     });
     this.dispatcher = new Dispatcher({
       runs: this.service,

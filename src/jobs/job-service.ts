@@ -13,6 +13,7 @@ import { KeyQueue } from './key-queue.js';
 import type { OutcomePolicy, RunResult } from './run-outcome.js';
 import { FencedError, StoreUncertainError, StoreUnavailableError } from './store-errors.js';
 import type { WriteFence } from './write-fence.js';
+import type { OutcomeSeen } from '../log/failure-log.js';
 
 /**
  * The write-through coordinator between the database (the truth) and memory (the wheel and the
@@ -83,6 +84,8 @@ export interface JobServiceOptions {
   mayWrite?: () => boolean;
   /** Told the number of run outcomes of every write-back statement that committed (for metrics). */
   onWriteBackBatch?: (rows: number) => void;
+  /** Told each run outcome once it is written (for the failure log). */
+  onOutcome?: (seen: OutcomeSeen) => void;
 }
 
 export class JobService {
@@ -100,10 +103,13 @@ export class JobService {
   private readonly onWriteBackError: (key: string, error: unknown) => void;
   private readonly mayWrite: () => boolean;
   private readonly onFenced: () => void;
+  private readonly onOutcome: (seen: OutcomeSeen) => void;
   /** Set when another server took over: outcomes still pending are dropped (it runs those slots). */
   private abandoned = false;
   private pendingWriteBacks = 0;
   private disabledCount = 0;
+  /** Jobs whose last attempt failed (attempts > 0). */
+  private failingCount = 0;
   /** Keys whose last API write timed out: the database may or may not have it. */
   private readonly uncertain = new Set<string>();
   private reconciling: unknown = null;
@@ -123,6 +129,7 @@ export class JobService {
     this.onWriteBackError = options.onWriteBackError ?? (() => {});
     this.mayWrite = options.mayWrite ?? (() => true);
     this.onFenced = options.onFenced ?? (() => {});
+    this.onOutcome = options.onOutcome ?? (() => {});
   }
 
   /**
@@ -152,10 +159,11 @@ export class JobService {
     return this.table.keyOf(id);
   }
 
-  counts(): { total: number; disabled: number; running: number; writeBacksPending: number } {
+  counts(): { total: number; disabled: number; failing: number; running: number; writeBacksPending: number } {
     return {
       total: this.table.size,
       disabled: this.disabledCount,
+      failing: this.failingCount,
       running: this.running.size,
       writeBacksPending: this.pendingWriteBacks,
     };
@@ -281,7 +289,9 @@ export class JobService {
     this.timer.observeClock(); // a step the run's end time may already show is handled first
     // The job's number may have been freed (DELETE) and reused meanwhile: go by the key.
     const id = this.table.idOf(ticket.key);
+    let seen: OutcomeSeen = { key: ticket.key, job: ticket.job, attempt: ticket.attempt, result, kind: 'gone', wasEnabled: false, after: null };
     if (id !== undefined) {
+      const wasEnabled = this.table.nextRun(id) !== null;
       const stepped = this.clockStepsBack - ticket.clockStepsBack;
       const merge = mergeOutcome(ticket.job, this.table.get(id), this.table.version(id) !== ticket.version, result, this.policy, stepped);
       if (merge.kind === 'record-last-run') {
@@ -296,10 +306,12 @@ export class JobService {
       } else {
         this.forget(ticket.key); // the row is gone from under us: memory follows the database
       }
+      seen = { ...seen, kind: merge.kind, wasEnabled, after: merge.kind === 'update' ? merge.job : null };
     } // else: deleted while running, and it stays deleted
     this.running.delete(ticket.key);
     const current = this.table.idOf(ticket.key);
     if (current !== undefined) this.place(current);
+    this.onOutcome(seen);
   }
 
   /**
@@ -347,12 +359,14 @@ export class JobService {
     const id = this.table.idOf(key);
     if (id === undefined) return;
     if (this.table.nextRun(id) === null) this.disabledCount--;
+    if (this.table.attemptsOf(id) > 0) this.failingCount--;
     this.unplace(id);
     this.table.delete(id);
   }
 
   private setJob(id: number, job: Job): void {
     this.disabledCount += Number(job.nextRun === null) - Number(this.table.nextRun(id) === null);
+    this.failingCount += Number(job.attempts > 0) - Number(this.table.attemptsOf(id) > 0);
     this.table.set(id, job);
   }
 
@@ -423,6 +437,7 @@ export class JobService {
       return;
     }
     const id = this.table.add(job);
+    if (job.attempts > 0) this.failingCount++;
     if (job.nextRun === null) this.disabledCount++;
     else this.table.setTimer(id, this.timer.place(-1, id, job.nextRun));
   }
@@ -436,6 +451,7 @@ export class JobService {
     } else {
       id = this.table.add(job);
       if (job.nextRun === null) this.disabledCount++;
+      if (job.attempts > 0) this.failingCount++;
     }
     this.place(id);
   }

@@ -134,6 +134,11 @@ export class JobTable {
     return orNull(this.times.nextRun[id]);
   }
 
+  /** Consecutive failed attempts: > 0 while the job is failing. */
+  attemptsOf(id: number): number {
+    return this.attempts[id];
+  }
+
   version(id: number): number {
     return this.versions[id];
   }
