@@ -13,8 +13,9 @@ import { ValuePool } from './value-pool.js';
  *   cron, location, one_off) and last_error are interned with reference counts: jobs share a few
  *   distinct values, and a value goes when its last job does.
  * - get() builds a Job object when one is asked for (API, callback, outcome); set() takes it apart.
- * - Per job the table also keeps what the JobService tracks: a version (bumped by every API
- *   change) and the job's wheel timer handle (-1: none).
+ * - Per job the table also keeps what the JobService tracks: a version (new on add() and on
+ *   every API change, never one the table handed out before, so a run that started before a
+ *   DELETE and a new PUT of its key sees that the job changed) and its wheel timer handle (-1: none).
  */
 
 /** The Job fields held as float64 ms, NaN for null. Derived from the Job type: a new time column is one entry here. */
@@ -41,7 +42,9 @@ export class JobTable {
   private errorIds = new Int32Array(0);
   private attempts = new Int32Array(0);
   private lastStatus = new Int16Array(0);
-  private versions = new Uint32Array(0);
+  /** Float64: 2^53 changes before a version could repeat. */
+  private versions = new Float64Array(0);
+  private lastVersion = 0;
   private timers = new Int32Array(0);
 
   constructor() {
@@ -70,7 +73,7 @@ export class JobTable {
     this.scheduleIds[id] = this.acquireSchedule(job);
     this.errorIds[id] = job.lastError === null ? -1 : this.acquireError(job.lastError);
     this.writeColumns(id, job);
-    this.versions[id] = 1;
+    this.versions[id] = ++this.lastVersion;
     this.timers[id] = -1;
     return id;
   }
@@ -143,9 +146,9 @@ export class JobTable {
     return this.versions[id];
   }
 
-  /** A new version for an API change (wraps at 2^32; only equality matters). */
+  /** A new version for an API change: one no job of this table had before. */
   bumpVersion(id: number): void {
-    this.versions[id] = (this.versions[id] + 1) >>> 0;
+    this.versions[id] = ++this.lastVersion;
   }
 
   timer(id: number): number {
@@ -182,7 +185,7 @@ export class JobTable {
   }
 
   private grow(capacity: number): void {
-    const grown = <A extends Float64Array | Int32Array | Int16Array | Uint32Array>(old: A, make: (n: number) => A): A => {
+    const grown = <A extends Float64Array | Int32Array | Int16Array>(old: A, make: (n: number) => A): A => {
       const next = make(capacity);
       next.set(old);
       return next;
@@ -194,7 +197,7 @@ export class JobTable {
     this.errorIds = grown(this.errorIds, (n) => new Int32Array(n));
     this.attempts = grown(this.attempts, (n) => new Int32Array(n));
     this.lastStatus = grown(this.lastStatus, (n) => new Int16Array(n));
-    this.versions = grown(this.versions, (n) => new Uint32Array(n));
+    this.versions = grown(this.versions, (n) => new Float64Array(n));
     this.timers = grown(this.timers, (n) => new Int32Array(n));
     this.capacity = capacity;
   }

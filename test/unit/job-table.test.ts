@@ -39,20 +39,26 @@ describe('JobTable', () => {
     assert.equal(table.keyOf(b), 'path/a\u0000full');
   });
 
-  test('a deleted job number is reused; keys and versions follow', () => {
+  test('a deleted job number is reused; a re-added job never gets a version seen before', () => {
     const table = new JobTable();
     const a = table.add(job('a'));
+    const added = table.version(a);
     table.bumpVersion(a);
-    assert.equal(table.version(a), 2);
+    const bumped = table.version(a);
+    assert.notEqual(bumped, added);
     table.delete(a);
     assert.equal(table.idOf('path/a\u0000a'), undefined);
     assert.equal(table.keyOf(a), undefined);
     const b = table.add(job('b'));
     assert.equal(b, a, 'the freed number');
-    assert.equal(table.version(b), 1);
+    // A run that started before the delete must see a changed job, even under the same number and key.
+    assert.ok(![added, bumped].includes(table.version(b)), 'a version never handed out before');
     assert.equal(table.timer(b), -1);
     assert.equal(table.get(b).body, 'b');
     assert.equal(table.size, 1);
+    table.delete(b);
+    const again = table.add(job('a'));
+    assert.ok(![added, bumped].includes(table.version(again)), 'the same key re-added: a new version');
   });
 
   test('schedules and error texts are shared and dropped with their last job', () => {
