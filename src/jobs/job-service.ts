@@ -6,12 +6,12 @@ import { jobKey, splitJobKey } from './job-key.js';
 import { afterClockStepBack } from './clock-step.js';
 import { mergeOutcome } from './outcome-merge.js';
 import { servedSlot, type Job } from './job.js';
-import type { JobStore } from './job-store.js';
+import type { JobStore } from '../store/job-store.js';
 import { JobWriter } from './job-writer.js';
 import { KeyQueue } from './key-queue.js';
 import type { OutcomePolicy, RunResult } from './run-outcome.js';
-import { FencedError, StoreUncertainError, StoreUnavailableError } from './store-errors.js';
-import type { WriteFence } from './write-fence.js';
+import { FencedError, StoreUncertainError, StoreUnavailableError } from '../store/store-errors.js';
+import type { WriteFence } from '../store/write-fence.js';
 
 /**
  * The write-through coordinator between the database (the truth) and memory (the wheel and the
