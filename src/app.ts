@@ -130,7 +130,7 @@ export class Dalga {
         );
       } else if (schema.kind === 'outdated') {
         // Never as a side effect of starting: a standby and an active server of two releases may share the table.
-        const missing = schema.pending.length > 0 ? schema.pending.join(', ') : 'its migration history';
+        const missing = [...(schema.history ? [] : ['its migration history']), ...schema.pending].join(', ');
         throw new TableOutdatedError(
           `table ${config.database.db}.${config.database.table} needs an upgrade (missing ${missing}): run "dalga -config <file> -create-table"`,
         );

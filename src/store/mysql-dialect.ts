@@ -104,8 +104,9 @@ export const mysqlDialect: Dialect = {
    * socket reads (progress, /status, /readyz).
    *
    * Not QueryRunner.stream: it takes a plain SQL string (no rowsAsArray or dateStrings), so rows
-   * come as objects with Date times through a Readable. For 100,000 rows (bench/measure-store.ts):
-   * this path 0.27 s, QueryRunner.stream decoded by column name 0.52 s.
+   * come as objects with Date times through a Readable. Loading 100,000 rows (bench/measure-store.ts,
+   * best of 3, MariaDB on the same 2-core machine): this path 0.45 s, QueryRunner.stream decoded by
+   * column name 0.87 s.
    */
   async loadAll(dataSource: DataSource, table, columns, _readPage, onJob) {
     const runner = dataSource.createQueryRunner('slave');

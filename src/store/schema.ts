@@ -5,8 +5,8 @@ import type { DalgaMigration } from './migrations/index.js';
 export type SchemaState =
   | { kind: 'missing' }
   | { kind: 'current' }
-  /** Made by an older Dalga: these steps (or, with no history yet, the history itself) are missing. */
-  | { kind: 'outdated'; pending: string[] };
+  /** Made by an older Dalga: these steps are missing, and with `history` false so is the record of the others. */
+  | { kind: 'outdated'; pending: string[]; history: boolean };
 
 /**
  * The migration history of the jobs table (TypeORM's MigrationExecutor), plus what TypeORM lacks:
@@ -25,9 +25,15 @@ class JobMigrations extends MigrationExecutor {
   async state(): Promise<SchemaState> {
     if (!(await this.runner.hasTable(this.table))) return { kind: 'missing' };
     const history = await this.runner.hasTable(this.dataSource.options.migrationsTableName ?? 'migrations');
+    if (!history) {
+      const pending: string[] = [];
+      for (const migration of this.getMigrations()) {
+        if (!(await (migration.instance as DalgaMigration).alreadyApplied(this.runner))) pending.push(migration.name);
+      }
+      return { kind: 'outdated', pending, history };
+    }
     const pending = (await this.getPendingMigrations()).map((migration) => migration.name);
-    if (history && pending.length === 0) return { kind: 'current' };
-    return { kind: 'outdated', pending };
+    return pending.length === 0 ? { kind: 'current' } : { kind: 'outdated', pending, history };
   }
 
   /** Runs what is pending; returns the steps run (recorded steps of an old table not included). */
