@@ -4,12 +4,8 @@ import { dbTime, fromDbTime } from './db-time.js';
 import { LoadStrings } from './load-strings.js';
 
 /** How a column's values travel between a Job field and the database, by the column's type. */
-const enum Kind {
-  Text,
-  Time,
-  Boolean,
-  Int,
-}
+export const Kind = { Text: 0, Time: 1, Boolean: 2, Int: 3 } as const;
+export type Kind = (typeof Kind)[keyof typeof Kind];
 
 const KINDS: Readonly<Record<string, Kind>> = {
   varchar: Kind.Text,
@@ -92,7 +88,7 @@ export class JobColumns {
     this.lastRun = LAST_RUN_FIELDS.map((field) => this.byField(field));
   }
 
-  byField(field: keyof Job): JobColumn {
+  private byField(field: keyof Job): JobColumn {
     const column = this.all.find((c) => c.field === field);
     if (!column) throw new Error(`the jobs entity has no column for ${field}`);
     return column;
@@ -116,40 +112,54 @@ export class JobColumns {
   }
 }
 
+type ColumnDecoder = (raw: unknown) => unknown;
+type RowBuilder = (row: readonly unknown[]) => Job;
+
 /**
- * Array rows to Jobs during a load, with its fast paths: repeated strings shared (by column), and
- * a time equal as text to the time column before it (next_sched after next_run, updated_at after
- * created_at: the common case) taken over instead of parsed again.
+ * Array rows to Jobs during a load: one decoder per column, with the load's fast paths: repeated
+ * strings shared (by column), and a time equal as text to the time column before it (next_sched
+ * after next_run, updated_at after created_at: the common case) taken over instead of parsed again.
  */
 export class RowLoader {
-  private readonly strings = new LoadStrings();
+  readonly load: RowBuilder;
 
-  constructor(private readonly columns: readonly JobColumn[]) {}
-
-  load(row: readonly unknown[]): Job {
-    const columns = this.columns;
-    const job: Record<string, unknown> = {};
+  constructor(columns: readonly JobColumn[]) {
+    const strings = new LoadStrings();
     let lastTimeText: unknown = null;
     let lastTime: number | null = null;
-    for (let i = 0; i < columns.length; i++) {
-      const column = columns[i];
-      const raw = row[i];
-      let value: unknown;
+    const decoders = columns.map((column, index): ColumnDecoder => {
       if (column.kind === Kind.Time) {
-        if (raw !== lastTimeText || raw === null) {
-          lastTime = fromDbTime(raw);
-          lastTimeText = raw;
-        }
-        value = lastTime;
-      } else if (column.shared) {
-        value = this.strings.share(i, (raw as string | null) ?? null);
-      } else {
-        value = decode(column, raw);
+        return (raw) => {
+          if (raw !== lastTimeText || raw === null) {
+            lastTime = fromDbTime(raw);
+            lastTimeText = raw;
+          }
+          return lastTime;
+        };
       }
-      job[column.field] = value;
-    }
-    return completeOldRow(job as unknown as Job);
+      if (column.shared) return (raw) => strings.share(index, (raw as string | null) ?? null);
+      return (raw) => decode(column, raw);
+    });
+    const build = rowBuilder(columns, decoders);
+    this.load = (row) => completeOldRow(build(row));
   }
+}
+
+/**
+ * A function that builds the Job as one object literal, generated once from the column list (as
+ * mysql2 generates its row parsers): a literal gets its shape at once with every field in the
+ * object, where adding fields one by one in a loop (a keyed store per field) made a 1M-row decode
+ * ~2.5 times slower and each Job 24 bytes bigger (measured with 18 fields: 0.8 s against 2.1 s,
+ * 192 MB against 216 MB). Field names come from the entity, and are checked as identifiers anyway.
+ */
+function rowBuilder(columns: readonly JobColumn[], decoders: readonly ColumnDecoder[]): RowBuilder {
+  for (const column of columns) {
+    if (!/^[A-Za-z_$][\w$]*$/.test(column.field)) throw new Error(`column ${column.name}: field ${column.field} is not an identifier`);
+  }
+  const parameters = decoders.map((_, i) => `d${i}`);
+  const fields = columns.map((column, i) => `${column.field}: d${i}(row[${i}])`).join(', ');
+  const factory = new Function(...parameters, `return function buildJob(row) { return { ${fields} }; };`) as (...d: ColumnDecoder[]) => RowBuilder;
+  return factory(...decoders);
 }
 
 /** A row written before the anchor column existed takes its next slot as the anchor (see the entity). */

@@ -102,7 +102,7 @@ export class JobStore {
     return new JobStore(dataSource, settings, options);
   }
 
-  get table(): string {
+  private get table(): string {
     return this.settings.table;
   }
 
