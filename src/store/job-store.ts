@@ -4,7 +4,7 @@ import type { DatabaseSettings } from '../config/config.js';
 import { jobKey } from '../jobs/job-key.js';
 import type { Job } from '../jobs/job.js';
 import { dataSourceOptions } from './data-source-options.js';
-import type { Dialect, SqlStatement } from './dialect.js';
+import { quoted, type Dialect, type SqlStatement } from './dialect.js';
 import { JobColumns, type JobColumn, type LastRunRecord } from './job-columns.js';
 import type { JobRow } from './job.entity.js';
 import { mysqlDialect } from './mysql-dialect.js';
@@ -181,7 +181,7 @@ export class JobStore {
   /** Deletes rows by key (missing ones are no error): one statement. */
   async deleteMany(fence: WriteFence, keys: readonly JobKeyParts[]): Promise<void> {
     if (keys.length === 0) return;
-    const { where, parameters } = keyCondition(byKey(keys));
+    const { where, parameters } = this.keyCondition(byKey(keys));
     await this.write('delete', fence, (condition) => ({ sql: `DELETE FROM \`${this.table}\` WHERE ${condition} AND (${where})`, parameters }));
   }
 
@@ -249,10 +249,17 @@ export class JobStore {
 
   /** Which of the given keys have a row. */
   private async existingKeys(keys: readonly JobKeyParts[]): Promise<Set<string>> {
-    const { where, parameters } = keyCondition(keys);
-    const sql = `SELECT path, body FROM \`${this.table}\` WHERE ${where}`;
+    const { where, parameters } = this.keyCondition(keys);
+    const sql = `SELECT ${quoted(this.columns.keys)} FROM \`${this.table}\` WHERE ${where}`;
     const rows = (await this.run('existing', () => this.dataSource.query(sql, parameters))) as JobKeyParts[];
     return new Set(rows.map((row) => jobKey(row.path, row.body)));
+  }
+
+  /** A WHERE condition matching exactly these keys; an OR of key equalities is a range scan of the primary key on both databases. */
+  private keyCondition(keys: readonly JobKeyParts[]): { where: string; parameters: unknown[] } {
+    const [path, body] = this.columns.keys;
+    const one = `(\`${path.name}\` = ? AND \`${body.name}\` = ?)`;
+    return { where: keys.map(() => one).join(' OR '), parameters: keys.flatMap((key) => [key.path, key.body]) };
   }
 
   /** One statement that changes the jobs table, fenced (see WriteFence and the dialects); returns the rows it affected. */
@@ -300,13 +307,6 @@ export function describe(settings: DatabaseSettings): string {
     : `sqlite ${settings.file} table ${settings.table}`;
 }
 
-/** A WHERE condition matching exactly these keys; an OR of key equalities is a range scan of the primary key on both databases. */
-function keyCondition(keys: readonly JobKeyParts[]): { where: string; parameters: unknown[] } {
-  return {
-    where: keys.map(() => '(path = ? AND body = ?)').join(' OR '),
-    parameters: keys.flatMap((key) => [key.path, key.body]),
-  };
-}
 
 /** Items in key order: concurrent multi-row statements that lock their rows in one order rarely deadlock each other. */
 function byKey<T extends JobKeyParts>(items: readonly T[]): T[] {
