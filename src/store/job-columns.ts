@@ -42,7 +42,6 @@ export interface JobColumn {
   /** False for a column written only when its row is inserted (created_at). */
   readonly updated: boolean;
   readonly kind: Kind;
-  readonly nullable: boolean;
   /** Longest text a non-key text column holds; longer values are cut. */
   readonly maxChars: number | null;
   readonly shared: boolean;
@@ -76,7 +75,6 @@ export class JobColumns {
         primary: column.isPrimary,
         updated: column.isUpdate,
         kind,
-        nullable: column.isNullable,
         maxChars: kind === Kind.Text && !column.isPrimary && length > 0 ? length : null,
         shared: kind === Kind.Text && SHARED_AT_LOAD.has(column.databaseName),
       };
