@@ -8,7 +8,7 @@
 import 'reflect-metadata';
 import { DataSource } from 'typeorm';
 import { loadConfig } from './src/config/load-config.js';
-import { dataSourceOptions } from './src/jobs/data-source-options.js';
+import { dataSourceOptions } from './src/store/data-source-options.js';
 
 export { dataSourceOptions };
 

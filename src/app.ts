@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { systemClock, type Clock } from './clock.js';
 import type { Lease } from './cluster/lease.js';
 import { Leadership, type RoleChange } from './cluster/leadership.js';
-import { createLeaseTable, MysqlLease } from './cluster/mysql-lease.js';
+import { MysqlLease } from './cluster/mysql-lease.js';
 import { SqliteProcessLock } from './cluster/sqlite-process-lock.js';
 import type { Config } from './config/config.js';
 import { lagSeconds } from './dispatch/lag.js';
@@ -19,7 +19,7 @@ import { metricsRoutes } from './http/routes/metrics.js';
 import { openApiRoutes } from './http/routes/openapi.js';
 import { statusRoutes } from './http/routes/status.js';
 import { NotActiveError } from './jobs/job-service.js';
-import { describe, JobStore, TableMissingError } from './jobs/job-store.js';
+import { describe, JobStore, TableMissingError, TableOutdatedError } from './store/job-store.js';
 import type { LoadProgress, ServerState } from './load-progress.js';
 import type { Logger } from './log/logger.js';
 import { Metrics } from './metrics/metrics.js';
@@ -117,17 +117,23 @@ export class Dalga {
     }
     let dalga: Dalga | null = null;
     try {
+      const schema = await store.schemaState();
       if (config.database.kind === 'sqlite') {
-        if (await store.createTable()) log.info({ database: describe(config.database) }, 'created the jobs table');
-      } else if (!(await store.tableExists())) {
+        // One process per file: the server makes (and upgrades) its own table.
+        if (schema.kind !== 'current') {
+          const { created, migrations } = await store.upgradeSchema();
+          log.info({ database: describe(config.database), migrations }, created ? 'created the jobs table' : 'upgraded the jobs table');
+        }
+      } else if (schema.kind === 'missing') {
         throw new TableMissingError(
           `table ${config.database.db}.${config.database.table} does not exist: create it with "dalga -config <file> -create-table"`,
         );
-      } else {
-        // A table created by an older Dalga lacks what came since (columns, the lease table).
-        const added = await store.upgradeTable();
-        if (added.length > 0) log.info({ columns: added }, 'upgraded the jobs table');
-        await createLeaseTable(store);
+      } else if (schema.kind === 'outdated') {
+        // Never as a side effect of starting: a standby and an active server of two releases may share the table.
+        const missing = [...(schema.history ? [] : ['its migration history']), ...schema.pending].join(', ');
+        throw new TableOutdatedError(
+          `table ${config.database.db}.${config.database.table} needs an upgrade (missing ${missing}): run "dalga -config <file> -create-table"`,
+        );
       }
       dalga = new Dalga(options, store, clock, metrics);
       await dalga.listen();

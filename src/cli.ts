@@ -4,8 +4,7 @@ import { Dalga, ListenError } from './app.js';
 import { ConfigError } from './config/config.js';
 import { loadConfigWithIgnored } from './config/load-config.js';
 import { InstanceLockError } from './cluster/lease.js';
-import { createLeaseTable } from './cluster/mysql-lease.js';
-import { describe, JobStore, StoreUnavailableError, TableMissingError } from './jobs/job-store.js';
+import { describe, JobStore, StoreUnavailableError, TableMissingError, TableOutdatedError } from './store/job-store.js';
 import { createLogger } from './log/logger.js';
 import { packageVersion } from './version.js';
 
@@ -70,9 +69,9 @@ async function main(): Promise<void> {
   if (args['create-table']) {
     const store = await JobStore.open(config.database);
     try {
-      const created = await store.createTable();
-      await createLeaseTable(store);
-      process.stdout.write(`${created ? 'created' : 'already exists:'} ${describe(config.database)}\n`);
+      const { created, migrations } = await store.upgradeSchema();
+      const done = created ? 'created' : migrations.length > 0 ? `upgraded (${migrations.join(', ')}):` : 'already exists:';
+      process.stdout.write(`${done} ${describe(config.database)}\n`);
     } finally {
       await store.close();
     }
@@ -105,7 +104,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  if (error instanceof TableMissingError || error instanceof InstanceLockError || error instanceof StoreUnavailableError || error instanceof ListenError) {
+  if (error instanceof TableMissingError || error instanceof TableOutdatedError || error instanceof InstanceLockError || error instanceof StoreUnavailableError || error instanceof ListenError) {
     fail(error.message, 1);
   }
   process.stderr.write(`dalga: ${(error as Error).stack ?? String(error)}\n`);

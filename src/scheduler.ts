@@ -4,11 +4,11 @@ import { CallbackClient } from './dispatch/callback.js';
 import { Dispatcher } from './dispatch/dispatcher.js';
 import { splitJobKey } from './jobs/job-key.js';
 import { JobService } from './jobs/job-service.js';
-import type { JobStore } from './jobs/job-store.js';
+import type { JobStore } from './store/job-store.js';
 import { FailureLog } from './log/failure-log.js';
 import type { Logger } from './log/logger.js';
 import type { Metrics } from './metrics/metrics.js';
-import type { WriteFence } from './jobs/write-fence.js';
+import type { WriteFence } from './store/write-fence.js';
 import { TimingWheel } from './wheel/timing-wheel.js';
 import { WheelTimer } from './wheel/wheel-timer.js';
 

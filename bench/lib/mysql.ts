@@ -1,7 +1,7 @@
-import { leaseTableName } from '../../src/cluster/mysql-lease.js';
+import { leaseTableName, migrationsTableName } from '../../src/store/table-names.js';
 import mysql from 'mysql2/promise';
 import { buildConfig, type MysqlSettings } from '../../src/config/config.js';
-import { JobStore } from '../../src/jobs/job-store.js';
+import { JobStore } from '../../src/store/job-store.js';
 
 /** The MariaDB every scenario uses (the same one the tests use); BENCH_MYSQL_* override it (not DALGA_*: the server reads those as its config). */
 export const MYSQL = {
@@ -24,18 +24,18 @@ export function benchTable(scenario: string): string {
   return `bench_${scenario}_${Date.now().toString(36)}${Math.floor(Math.random() * 1e4).toString(36)}`;
 }
 
-function settings(table: string): MysqlSettings {
+export function mysqlSettings(table: string): MysqlSettings {
   const config = buildConfig({
     mysql: { host: MYSQL.host, port: String(MYSQL.port), db: MYSQL.database, table, user: MYSQL.user, password: MYSQL.password },
   });
   return config.database as MysqlSettings;
 }
 
-/** Creates the jobs table exactly as `dalga -create-table` does (JobStore.createTable: same schema, collation, indexes). */
+/** Creates the jobs table exactly as `dalga -create-table` does (JobStore.upgradeSchema: the same migrations). */
 export async function createJobsTable(table: string): Promise<void> {
-  const store = await JobStore.open(settings(table));
+  const store = await JobStore.open(mysqlSettings(table));
   try {
-    await store.createTable();
+    await store.upgradeSchema();
   } finally {
     await store.close();
   }
@@ -51,9 +51,9 @@ export async function query(sql: string, params: unknown[] = []): Promise<unknow
   }
 }
 
-/** Drops a jobs table and the lease table the server creates beside it. */
+/** Drops a jobs table and the lease and migration history tables beside it. */
 export async function dropTable(table: string): Promise<void> {
-  await query(`DROP TABLE IF EXISTS \`${table}\`, \`${leaseTableName(table)}\``);
+  await query(`DROP TABLE IF EXISTS \`${table}\`, \`${leaseTableName(table)}\`, \`${migrationsTableName(table)}\``);
 }
 
 export async function rowCount(table: string): Promise<number> {

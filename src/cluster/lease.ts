@@ -1,4 +1,4 @@
-import type { WriteFence } from '../jobs/write-fence.js';
+import type { WriteFence } from '../store/write-fence.js';
 
 /**
  * The right to be the one server that fires a jobs table's jobs and writes it.

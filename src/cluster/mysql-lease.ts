@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto';
 import mysql from 'mysql2/promise';
 import type { MysqlSettings } from '../config/config.js';
-import { StoreUnavailableError, type JobStore } from '../jobs/job-store.js';
-import type { WriteFence } from '../jobs/write-fence.js';
+import { StoreUnavailableError } from '../store/store-errors.js';
+import { leaseTableName } from '../store/table-names.js';
+import type { WriteFence } from '../store/write-fence.js';
 import type { Lease } from './lease.js';
 
 export interface MysqlLeaseOptions {
@@ -14,50 +14,9 @@ export interface MysqlLeaseOptions {
   statementTimeoutMs?: number;
 }
 
-/** The lease table of a jobs table: `<table>_lease`, or a hashed name where that exceeds MySQL's 64 characters. */
-export function leaseTableName(table: string): string {
-  const name = `${table}_lease`;
-  return name.length <= 64 ? name : `dalga_lease_${createHash('sha256').update(table).digest('hex').slice(0, 40)}`;
-}
-
 /**
- * One row, id 1. owner '' = nobody; token counts takeovers, so a holder can tell it was replaced;
- * writes counts the fenced write transactions (each bumps it, see WriteFence).
- */
-export function leaseTableSql(table: string): string[] {
-  const lease = leaseTableName(table);
-  return [
-    `CREATE TABLE IF NOT EXISTS \`${lease}\` (
-      id TINYINT UNSIGNED NOT NULL PRIMARY KEY,
-      owner VARCHAR(255) NOT NULL,
-      token BIGINT UNSIGNED NOT NULL,
-      expires_at DATETIME(3) NOT NULL,
-      writes BIGINT UNSIGNED NOT NULL DEFAULT 0
-    ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`,
-    `INSERT IGNORE INTO \`${lease}\` (id, owner, token, expires_at) VALUES (1, '', 0, '1970-01-01 00:00:01')`,
-  ];
-}
-
-/** Creates the lease table of a MySQL jobs table if it is missing, or adds what an older one lacks (safe to run twice). */
-export async function createLeaseTable(store: JobStore): Promise<void> {
-  if (store.settings.kind !== 'mysql') return;
-  const lease = leaseTableName(store.settings.table);
-  try {
-    for (const sql of leaseTableSql(store.settings.table)) await store.dataSource.query(sql);
-    const columns = (await store.dataSource.query(
-      'SELECT COLUMN_NAME AS name FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?',
-      [lease],
-    )) as { name: string }[];
-    if (!columns.some((column) => column.name === 'writes')) {
-      await store.dataSource.query(`ALTER TABLE \`${lease}\` ADD COLUMN writes BIGINT UNSIGNED NOT NULL DEFAULT 0`);
-    }
-  } catch (error) {
-    throw new StoreUnavailableError(`creating the lease table failed: ${(error as Error).message}`);
-  }
-}
-
-/**
- * The MySQL lease: a row in `<table>_lease`, times in the database's own clock (UTC_TIMESTAMP),
+ * The MySQL lease: a row in `<table>_lease` (created by the store's migrations, see
+ * store/migrations/lease-table.ts), times in the database's own clock (UTC_TIMESTAMP),
  * so that servers on different machines never compare their clocks. It has its own connection,
  * which is dropped and reopened when a statement fails or hangs: the lease must keep moving when
  * the pool is busy, and a hung statement must not hold up the next renewal.

@@ -1,6 +1,6 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import Database from 'better-sqlite3';
-import { PROCESS_LOCK_FENCE, type WriteFence } from '../jobs/write-fence.js';
+import { PROCESS_LOCK_FENCE, type WriteFence } from '../store/write-fence.js';
 import { InstanceLockError, type Lease } from './lease.js';
 
 /**

@@ -2,7 +2,7 @@ import type { Context, Next } from 'koa';
 import { ScheduleError } from '../schedule/schedule-error.js';
 import { InvalidKeyError } from '../jobs/job-key.js';
 import { JobConflictError, JobNotFoundError } from '../jobs/job-service.js';
-import { StoreUnavailableError } from '../jobs/job-store.js';
+import { StoreUnavailableError } from '../store/job-store.js';
 import type { Logger } from '../log/logger.js';
 
 /** An error the client should see, with its status. */

@@ -7,12 +7,12 @@ import { JobTable } from './job-table.js';
 import { afterClockStepBack } from './clock-step.js';
 import { mergeOutcome } from './outcome-merge.js';
 import { servedSlot, type Job } from './job.js';
-import type { JobStore } from './job-store.js';
+import type { JobStore } from '../store/job-store.js';
 import { JobWriter } from './job-writer.js';
 import { KeyQueue } from './key-queue.js';
 import type { OutcomePolicy, RunResult } from './run-outcome.js';
-import { FencedError, StoreUncertainError, StoreUnavailableError } from './store-errors.js';
-import type { WriteFence } from './write-fence.js';
+import { FencedError, StoreUncertainError, StoreUnavailableError } from '../store/store-errors.js';
+import type { WriteFence } from '../store/write-fence.js';
 import type { OutcomeSeen } from '../log/failure-log.js';
 
 /**

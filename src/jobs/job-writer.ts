@@ -1,7 +1,7 @@
 import type { Job } from './job.js';
-import type { JobKeyParts, JobStore, LastRunRecord } from './job-store.js';
+import type { JobKeyParts, JobStore, LastRunRecord } from '../store/job-store.js';
 import { WriteBatcher } from './write-batcher.js';
-import type { WriteFence } from './write-fence.js';
+import type { WriteFence } from '../store/write-fence.js';
 
 export interface JobWriterOptions {
   /** Most rows per statement. Default 500: a few hundred KB of SQL, far below SQLite's 32,766 parameters. */

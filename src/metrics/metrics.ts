@@ -1,7 +1,7 @@
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { RequestRecord } from '../http/http-app.js';
-import type { StatementTiming } from '../jobs/job-store.js';
+import type { StatementTiming } from '../store/job-store.js';
 import { CALLBACK_OUTCOMES, callbackOutcome } from './callback-outcome.js';
 
 /** What the gauges read at scrape time; everything else is pushed through the observe* methods. */

@@ -9,9 +9,9 @@ import { after, before, describe, test } from 'node:test';
 import { jobKey, splitJobKey } from '../../src/jobs/job-key.js';
 import { JobService } from '../../src/jobs/job-service.js';
 import { parseJobSpec } from '../../src/jobs/job-spec.js';
-import { JobStore } from '../../src/jobs/job-store.js';
+import { JobStore } from '../../src/store/job-store.js';
 import type { RunResult } from '../../src/jobs/run-outcome.js';
-import { PROCESS_LOCK_FENCE } from '../../src/jobs/write-fence.js';
+import { PROCESS_LOCK_FENCE } from '../../src/store/write-fence.js';
 import { TimingWheel } from '../../src/wheel/timing-wheel.js';
 import { WheelTimer } from '../../src/wheel/wheel-timer.js';
 import { createTestDatabase, databaseSettings, type TestDatabase } from '../helpers/databases.js';
@@ -78,7 +78,7 @@ describe('wall-clock steps (job service, fake clock, SQLite)', () => {
   before(async () => {
     db = createTestDatabase('sqlite');
     store = await JobStore.open(databaseSettings(db));
-    await store.createTable();
+    await store.upgradeSchema();
   });
 
   after(async () => {

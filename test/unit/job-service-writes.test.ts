@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { JobService, type RunTicket } from '../../src/jobs/job-service.js';
 import { parseJobSpec } from '../../src/jobs/job-spec.js';
-import { JobStore, StoreUnavailableError, type StatementTiming } from '../../src/jobs/job-store.js';
-import type { WriteFence } from '../../src/jobs/write-fence.js';
+import { JobStore, StoreUnavailableError, type StatementTiming } from '../../src/store/job-store.js';
+import type { WriteFence } from '../../src/store/write-fence.js';
 import { TimingWheel } from '../../src/wheel/timing-wheel.js';
 import { WheelTimer } from '../../src/wheel/wheel-timer.js';
 import { createTestDatabase, databaseSettings, skipUnlessMysql, type DatabaseKind, type TestDatabase } from '../helpers/databases.js';
@@ -38,7 +38,7 @@ for (const kind of ['mysql', 'sqlite'] as DatabaseKind[]) {
     before(async () => {
       db = createTestDatabase(kind);
       store = await JobStore.open(databaseSettings(db), { onStatement: (timing) => statements.push(timing) });
-      await store.createTable();
+      await store.upgradeSchema();
       fence = await takeFence(store);
     });
 

@@ -5,9 +5,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Job } from '../../src/jobs/job.js';
-import { JobStore, StoreUnavailableError, type StatementTiming } from '../../src/jobs/job-store.js';
+import { JobStore, StoreUnavailableError, type StatementTiming } from '../../src/store/job-store.js';
 import { JobWriter } from '../../src/jobs/job-writer.js';
-import type { WriteFence } from '../../src/jobs/write-fence.js';
+import type { WriteFence } from '../../src/store/write-fence.js';
 import { createTestDatabase, databaseSettings, skipUnlessMysql, type DatabaseKind, type TestDatabase } from '../helpers/databases.js';
 import { takeFence } from '../helpers/test-fence.js';
 
@@ -49,7 +49,7 @@ for (const kind of ['mysql', 'sqlite'] as DatabaseKind[]) {
     before(async () => {
       db = createTestDatabase(kind);
       store = await JobStore.open(databaseSettings(db), { onStatement: (timing) => statements.push(timing) });
-      await store.createTable();
+      await store.upgradeSchema();
       fence = await takeFence(store);
     });
 

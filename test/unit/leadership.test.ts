@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { Lease } from '../../src/cluster/lease.js';
-import type { WriteFence } from '../../src/jobs/write-fence.js';
+import type { WriteFence } from '../../src/store/write-fence.js';
 import { Leadership, type RoleChange } from '../../src/cluster/leadership.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 

@@ -4,7 +4,7 @@ import { parseJobSpec, PUT_PARAMETERS, parseBoolean } from '../../jobs/job-spec.
 import { validateBody, validatePath } from '../../jobs/job-key.js';
 import { jobJson } from '../../jobs/job.js';
 import type { JobService } from '../../jobs/job-service.js';
-import type { JobStore } from '../../jobs/job-store.js';
+import type { JobStore } from '../../store/job-store.js';
 import { unavailableReason, type LoadProgress } from '../../load-progress.js';
 import { HttpError } from '../http-error.js';
 import { requestParams } from '../request-params.js';

@@ -3,13 +3,23 @@ import 'reflect-metadata';
 import type { DataSourceOptions } from 'typeorm';
 import type { DatabaseSettings } from '../config/config.js';
 import { jobEntity } from './job.entity.js';
+import { jobMigrations } from './migrations/index.js';
+import { migrationsTableName } from './table-names.js';
 
-export function dataSourceOptions(settings: DatabaseSettings, keyCollation?: string): DataSourceOptions {
-  const entities = [jobEntity(settings.table, keyCollation)];
+export function dataSourceOptions(settings: DatabaseSettings): DataSourceOptions {
+  const schema = {
+    entities: [jobEntity(settings.table)],
+    migrations: jobMigrations(settings.table),
+    migrationsTableName: migrationsTableName(settings.table),
+    // Schema changes only by `dalga -create-table` (schema.ts), never as a side effect of connecting.
+    synchronize: false,
+    migrationsRun: false,
+    logging: false,
+  };
   if (settings.kind === 'sqlite') {
     // WAL: a commit appends to the log (still fsynced) instead of rewriting pages through a
     // rollback journal, so a PUT holds the (synchronous) event loop for less time.
-    return { type: 'better-sqlite3', database: settings.file, entities, synchronize: false, logging: false, enableWAL: true };
+    return { type: 'better-sqlite3', database: settings.file, enableWAL: true, ...schema };
   }
   return {
     type: 'mysql',
@@ -20,15 +30,12 @@ export function dataSourceOptions(settings: DatabaseSettings, keyCollation?: str
     database: settings.db,
     charset: 'utf8mb4',
     timezone: 'Z',
-    entities,
-    synchronize: false,
-    logging: false,
     connectTimeout: 5_000,
-    // A fenced write is one transaction sent as one query (JobStore.write); every value is still
+    // A fenced write is one transaction sent as one query (mysql-dialect.ts); every value is still
     // bound as a parameter, never spliced in.
     multipleStatements: true,
     poolSize: 64,
     extra: { enableKeepAlive: true, keepAliveInitialDelay: 10_000 },
+    ...schema,
   };
 }
-

@@ -1,48 +1,25 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+import type { Job } from '../jobs/job.js';
 
 /**
- * The jobs table, the same on MySQL and SQLite. Every column names its type: the project also
+ * The jobs table, the same on MySQL and SQLite, and the one place its columns are declared: the
+ * store derives its statements and row decoding from this entity's metadata (job-columns.ts); the
+ * migrations (migrations/) bring a database to it. Every column names its type: the project also
  * runs under esbuild (tsx), which emits no decorator metadata.
  *
- * Times are DATETIME(3) in UTC. Key columns compare byte for byte (a binary no-pad collation on
- * MySQL, SQLite's default BINARY), exactly like the in-memory Map, so "a" and "A " are two jobs.
- */
-export interface JobRow {
-  path: string;
-  body: string;
-  interval: string | null;
-  cron: string | null;
-  location: string;
-  oneOff: boolean;
-  nextRun: Date | null;
-  nextSched: Date;
-  anchor: Date | null;
-  pausedRun: Date | null;
-  triggeredAt: Date | null;
-  attempts: number;
-  failingSince: Date | null;
-  lastRun: Date | null;
-  lastStatus: number | null;
-  lastError: string | null;
-  createdAt: Date;
-  updatedAt: Date;
-}
-
-export type JobEntityClass = new () => JobRow;
-
-/**
+ * Property names are the Job's field names. Times are DATETIME(3) in UTC. Key columns compare byte
+ * for byte (a binary no-pad collation on MySQL, SQLite's default BINARY), exactly like the
+ * in-memory Map, so "a" and "A " are two jobs.
+ *
  * The table name comes from the config, so the entity class is made per table.
- * `keyCollation` is used where the table is created on MySQL (see JobStore.createTable).
  */
-export function jobEntity(table: string, keyCollation?: string): JobEntityClass {
-  const key = keyCollation ? { charset: 'utf8mb4', collation: keyCollation } : {};
-
+export function jobEntity(table: string) {
   @Entity({ name: table })
-  class Job implements JobRow {
-    @PrimaryColumn({ type: 'varchar', length: 255, ...key })
+  class JobEntity {
+    @PrimaryColumn({ type: 'varchar', length: 255 })
     path!: string;
 
-    @PrimaryColumn({ type: 'varchar', length: 255, ...key })
+    @PrimaryColumn({ type: 'varchar', length: 255 })
     body!: string;
 
     @Column({ type: 'varchar', length: 64, nullable: true })
@@ -64,7 +41,7 @@ export function jobEntity(table: string, keyCollation?: string): JobEntityClass 
     @Column({ name: 'next_sched', type: 'datetime', precision: 3 })
     nextSched!: Date;
 
-    /** NULL only in rows written before the column existed: their next slot is taken as the anchor. */
+    /** NULL only in rows written before the column existed: their next slot is taken as the anchor (job-columns.ts). */
     @Column({ name: 'anchor', type: 'datetime', precision: 3, nullable: true })
     anchor!: Date | null;
 
@@ -86,14 +63,25 @@ export function jobEntity(table: string, keyCollation?: string): JobEntityClass 
     @Column({ name: 'last_status', type: 'int', nullable: true })
     lastStatus!: number | null;
 
+    /** Longer error texts are cut to the column's length (job-columns.ts). */
     @Column({ name: 'last_error', type: 'varchar', length: 1024, nullable: true })
     lastError!: string | null;
 
-    @Column({ name: 'created_at', type: 'datetime', precision: 3 })
+    /** Written when the row is inserted, kept by every later write (`update: false`). */
+    @Column({ name: 'created_at', type: 'datetime', precision: 3, update: false })
     createdAt!: Date;
 
     @Column({ name: 'updated_at', type: 'datetime', precision: 3 })
     updatedAt!: Date;
   }
-  return Job;
+  return JobEntity;
 }
+
+/** A row as TypeORM hydrates it. */
+export type JobRow = InstanceType<ReturnType<typeof jobEntity>>;
+
+export type JobEntityClass = ReturnType<typeof jobEntity>;
+
+/** The store maps columns to Job fields by property name: a column without its Job field (or the reverse) does not compile. */
+type SameKeys<A, B> = [keyof A] extends [keyof B] ? ([keyof B] extends [keyof A] ? true : false) : false;
+export const ENTITY_MATCHES_JOB: SameKeys<JobRow, Job> = true;

@@ -28,3 +28,27 @@ export class FencedError extends StoreUnavailableError {
 export class TableMissingError extends Error {
   override name = 'TableMissingError';
 }
+
+/** The table exists but was made by an older Dalga: `dalga -create-table` brings it up to date. */
+export class TableOutdatedError extends Error {
+  override name = 'TableOutdatedError';
+}
+
+/**
+ * An error the database server sent back for a statement (it has an error number and left the
+ * connection usable): the statement was not applied. Anything else (connection lost, reset,
+ * closed) leaves it unknown.
+ */
+export function isServerRefusal(error: unknown): boolean {
+  const { errno, fatal } = error as { errno?: unknown; fatal?: unknown };
+  return typeof errno === 'number' && fatal !== true;
+}
+
+/** An error's message, with the driver's code in front where the message lacks it. */
+export function errorText(error: unknown): string {
+  if (error instanceof Error) {
+    const code = (error as { code?: unknown }).code;
+    return typeof code === 'string' && !error.message.includes(code) ? `${code}: ${error.message}` : error.message;
+  }
+  return String(error);
+}
