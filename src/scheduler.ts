@@ -79,6 +79,8 @@ export class Scheduler {
       },
       onWriteBackBatch: (rows) => metrics.observeWriteBack(rows),
       onOutcome: (seen) => failures.outcome(seen),
+      history: config.jobs.history,
+      instanceId: options.instanceId,
     });
     this.dispatcher = new Dispatcher({
       runs: this.service,

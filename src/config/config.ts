@@ -61,6 +61,8 @@ export interface JobSettings {
   randomizationFactor: number;
   fixedIntervals: boolean;
   maxRunning: number;
+  /** Runs kept per job in the run history (`<table>_runs`); 0 keeps none. */
+  history: number;
 }
 
 export interface Config {
@@ -168,6 +170,7 @@ const SECTIONS = {
     randomization_factor: { default: 0, parse: decimal(0, 1) },
     fixed_intervals: { default: true, parse: boolean },
     max_running: { default: 100, parse: integer(1, 100_000) },
+    history: { default: 20, parse: integer(0, 10_000) },
   },
 } satisfies Record<string, Record<string, KeySpec<unknown>>>;
 
@@ -238,6 +241,7 @@ export function buildConfig(raw: RawConfig): Config {
       randomizationFactor: jobs.randomization_factor,
       fixedIntervals: jobs.fixed_intervals,
       maxRunning: jobs.max_running,
+      history: jobs.history,
     },
   };
 }

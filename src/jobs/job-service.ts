@@ -14,6 +14,7 @@ import type { OutcomePolicy, RunResult } from './run-outcome.js';
 import { FencedError, StoreUncertainError, StoreUnavailableError } from '../store/store-errors.js';
 import type { WriteFence } from '../store/write-fence.js';
 import type { OutcomeSeen } from '../log/failure-log.js';
+import type { RunRecord } from './run-record.js';
 
 /**
  * The write-through coordinator between the database (the truth) and memory (the wheel and the
@@ -86,6 +87,10 @@ export interface JobServiceOptions {
   onWriteBackBatch?: (rows: number) => void;
   /** Told each run outcome once it is written (for the failure log). */
   onOutcome?: (seen: OutcomeSeen) => void;
+  /** Runs kept per job in the run history; 0 (the default) writes none. */
+  history?: number;
+  /** Who makes the callbacks, as the run history records it. */
+  instanceId?: string;
 }
 
 export class JobService {
@@ -104,6 +109,8 @@ export class JobService {
   private readonly mayWrite: () => boolean;
   private readonly onFenced: () => void;
   private readonly onOutcome: (seen: OutcomeSeen) => void;
+  private readonly history: number;
+  private readonly instanceId: string;
   /** Set when another server took over: outcomes still pending are dropped (it runs those slots). */
   private abandoned = false;
   private pendingWriteBacks = 0;
@@ -130,6 +137,8 @@ export class JobService {
     this.mayWrite = options.mayWrite ?? (() => true);
     this.onFenced = options.onFenced ?? (() => {});
     this.onOutcome = options.onOutcome ?? (() => {});
+    this.history = options.history ?? 0;
+    this.instanceId = options.instanceId ?? '';
   }
 
   /**
@@ -294,15 +303,18 @@ export class JobService {
       const wasEnabled = this.table.nextRun(id) !== null;
       const stepped = this.clockStepsBack - ticket.clockStepsBack;
       const merge = mergeOutcome(ticket.job, this.table.get(id), this.table.version(id) !== ticket.version, result, this.policy, stepped);
+      const run = this.runRecord(ticket, result);
       if (merge.kind === 'record-last-run') {
         const { path, body, lastRun, lastStatus, lastError } = merge.job;
-        await this.outcomes.recordLastRun({ path, body, lastRun, lastStatus, lastError });
+        await this.outcomes.recordLastRun({ path, body, lastRun, lastStatus, lastError }, run);
         this.setJob(id, merge.job);
+        this.ranOnce(id);
       } else if (merge.kind === 'delete') {
-        await this.outcomes.delete(ticket.job.path, ticket.job.body);
+        await this.outcomes.delete(ticket.job.path, ticket.job.body); // and its history
         this.forget(ticket.key);
-      } else if (await this.outcomes.update(merge.job)) {
+      } else if (await this.outcomes.update(merge.job, run)) {
         this.setJob(id, merge.job);
+        this.ranOnce(id);
       } else {
         this.forget(ticket.key); // the row is gone from under us: memory follows the database
       }
@@ -312,6 +324,26 @@ export class JobService {
     const current = this.table.idOf(ticket.key);
     if (current !== undefined) this.place(current);
     this.onOutcome(seen);
+  }
+
+  /** The run for the history, unless it is kept off. */
+  private runRecord(ticket: RunTicket, result: RunResult): RunRecord | null {
+    if (this.history === 0) return null;
+    const { path, body } = ticket.job;
+    const { startedAt, finishedAt, status, error } = result;
+    return { path, body, sched: ticket.sched, attempt: ticket.attempt, instance: this.instanceId, startedAt, finishedAt, status, error };
+  }
+
+  /**
+   * A run went into the job's history. Once as many again as are kept have gone in, the old ones
+   * are pruned in one statement (batched with other jobs'): a history holds at most twice
+   * `history` runs (plus what a restart found there, until the first prune), and no write scans it.
+   */
+  private ranOnce(id: number): void {
+    if (this.history === 0 || this.table.countRun(id) < this.history) return;
+    this.table.pruned(id);
+    const { path, body } = splitJobKey(this.table.keyOf(id) as string);
+    this.outcomes.pruneRuns({ path, body }, this.history).catch((error: unknown) => this.onWriteBackError(jobKey(path, body), error));
   }
 
   /**

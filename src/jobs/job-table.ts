@@ -46,6 +46,8 @@ export class JobTable {
   private versions = new Float64Array(0);
   private lastVersion = 0;
   private timers = new Int32Array(0);
+  /** Runs added to the job's history since it was last pruned (unknown runs before a restart: 0). */
+  private unpruned = new Uint16Array(0);
 
   constructor() {
     this.grow(INITIAL_CAPACITY);
@@ -75,6 +77,7 @@ export class JobTable {
     this.writeColumns(id, job);
     this.versions[id] = ++this.lastVersion;
     this.timers[id] = -1;
+    this.unpruned[id] = 0;
     return id;
   }
 
@@ -159,6 +162,17 @@ export class JobTable {
     this.timers[id] = handle;
   }
 
+  /** Counts one more run in the job's history; returns how many since it was last pruned. */
+  countRun(id: number): number {
+    if (this.unpruned[id] < 0xffff) this.unpruned[id]++;
+    return this.unpruned[id];
+  }
+
+  /** The job's history was pruned. */
+  pruned(id: number): void {
+    this.unpruned[id] = 0;
+  }
+
   /** Job numbers in use, in no particular order. */
   *jobIds(): IterableIterator<number> {
     yield* this.ids.values();
@@ -185,7 +199,7 @@ export class JobTable {
   }
 
   private grow(capacity: number): void {
-    const grown = <A extends Float64Array | Int32Array | Int16Array>(old: A, make: (n: number) => A): A => {
+    const grown = <A extends Float64Array | Int32Array | Int16Array | Uint16Array>(old: A, make: (n: number) => A): A => {
       const next = make(capacity);
       next.set(old);
       return next;
@@ -199,6 +213,7 @@ export class JobTable {
     this.lastStatus = grown(this.lastStatus, (n) => new Int16Array(n));
     this.versions = grown(this.versions, (n) => new Float64Array(n));
     this.timers = grown(this.timers, (n) => new Int32Array(n));
+    this.unpruned = grown(this.unpruned, (n) => new Uint16Array(n));
     this.capacity = capacity;
   }
 }

@@ -1,4 +1,5 @@
 import type { Job } from './job.js';
+import type { RunRecord } from './run-record.js';
 import type { JobKeyParts, JobStore, LastRunRecord } from '../store/job-store.js';
 import { WriteBatcher } from './write-batcher.js';
 import type { WriteFence } from '../store/write-fence.js';
@@ -25,8 +26,9 @@ export interface JobWriterOptions {
 export class JobWriter {
   private readonly upserts: WriteBatcher<Job, void>;
   private readonly deletes: WriteBatcher<JobKeyParts, void>;
-  private readonly updates: WriteBatcher<Job, boolean>;
-  private readonly lastRuns: WriteBatcher<LastRunRecord, void>;
+  private readonly updates: WriteBatcher<{ job: Job; run: RunRecord | null }, boolean>;
+  private readonly lastRuns: WriteBatcher<{ record: LastRunRecord; run: RunRecord | null }, void>;
+  private readonly prunes: WriteBatcher<{ key: JobKeyParts; keep: number }, void>;
 
   constructor(store: JobStore, fence: WriteFence, options: JobWriterOptions = {}) {
     const limits = { maxBatch: options.maxBatch ?? 500, maxInFlight: options.maxInFlight ?? 2, onBatch: options.onBatch };
@@ -39,8 +41,38 @@ export class JobWriter {
       };
     this.upserts = new WriteBatcher({ ...limits, flush: whole((jobs: readonly Job[]) => store.upsertMany(fence, jobs)) });
     this.deletes = new WriteBatcher({ ...limits, flush: whole((keys: readonly JobKeyParts[]) => store.deleteMany(fence, keys)) });
-    this.updates = new WriteBatcher({ ...limits, flush: (jobs) => store.updateMany(fence, jobs) });
-    this.lastRuns = new WriteBatcher({ ...limits, flush: whole((records: readonly LastRunRecord[]) => store.recordLastRunMany(fence, records)) });
+    const runsOf = (items: readonly { run: RunRecord | null }[]) => items.flatMap((item) => (item.run ? [item.run] : []));
+    this.updates = new WriteBatcher({
+      ...limits,
+      flush: (items) =>
+        store.updateMany(
+          fence,
+          items.map((item) => item.job),
+          runsOf(items),
+        ),
+    });
+    this.lastRuns = new WriteBatcher({
+      ...limits,
+      flush: whole((items: readonly { record: LastRunRecord; run: RunRecord | null }[]) =>
+        store.recordLastRunMany(
+          fence,
+          items.map((item) => item.record),
+          runsOf(items),
+        ),
+      ),
+    });
+    // Not counted by onBatch: it counts outcomes.
+    this.prunes = new WriteBatcher({
+      maxBatch: 100,
+      maxInFlight: 1,
+      flush: whole((items: readonly { key: JobKeyParts; keep: number }[]) =>
+        store.pruneRuns(
+          fence,
+          items.map((item) => item.key),
+          items[0].keep,
+        ),
+      ),
+    });
   }
 
   /** Insert or replace the whole row. */
@@ -52,13 +84,18 @@ export class JobWriter {
     return this.deletes.submit({ path, body });
   }
 
-  /** A run's outcome over an existing row; false (nothing written) if the row is gone. */
-  update(job: Job): Promise<boolean> {
-    return this.updates.submit(job);
+  /** A run's outcome over an existing row, with the run for the history; false (nothing written) if the row is gone. */
+  update(job: Job, run: RunRecord | null = null): Promise<boolean> {
+    return this.updates.submit({ job, run });
   }
 
-  /** Only the last_* columns, for an outcome overtaken by an API change. */
-  recordLastRun(record: LastRunRecord): Promise<void> {
-    return this.lastRuns.submit(record);
+  /** Only the last_* columns, for an outcome overtaken by an API change (and the run for the history). */
+  recordLastRun(record: LastRunRecord, run: RunRecord | null = null): Promise<void> {
+    return this.lastRuns.submit({ record, run });
+  }
+
+  /** Deletes a job's runs but the newest `keep` (batched with other jobs'). */
+  pruneRuns(key: JobKeyParts, keep: number): Promise<void> {
+    return this.prunes.submit({ key, keep });
   }
 }

@@ -3,12 +3,13 @@ import 'reflect-metadata';
 import type { DataSourceOptions } from 'typeorm';
 import type { DatabaseSettings } from '../config/config.js';
 import { jobEntity } from './job.entity.js';
+import { runEntity } from './run.entity.js';
 import { jobMigrations } from './migrations/index.js';
 import { migrationsTableName } from './table-names.js';
 
 export function dataSourceOptions(settings: DatabaseSettings): DataSourceOptions {
   const schema = {
-    entities: [jobEntity(settings.table)],
+    entities: [jobEntity(settings.table), runEntity(settings.table)],
     migrations: jobMigrations(settings.table),
     migrationsTableName: migrationsTableName(settings.table),
     // Schema changes only by `dalga -create-table` (schema.ts), never as a side effect of connecting.

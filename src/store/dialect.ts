@@ -22,8 +22,11 @@ export interface Dialect {
   upsert(table: string, columns: JobColumns, rows: number, condition: string): string;
   /** Updates existing rows only from a list of rows of `columns` (the key first); only `WHERE condition`. */
   updateFrom(table: string, columns: readonly JobColumn[], rows: number, condition: string): string;
-  /** Runs one statement under the fence (`statement` gets the SQL condition that holds it back); returns the rows it affected. */
-  write(dataSource: DataSource, fence: WriteFence, statement: (condition: string) => SqlStatement): Promise<number>;
+  /**
+   * Runs statements in one transaction under the fence (`statements` gets the SQL condition that
+   * holds each back); returns the rows the first one affected.
+   */
+  write(dataSource: DataSource, fence: WriteFence, statements: (condition: string) => readonly SqlStatement[]): Promise<number>;
   /** Calls onJob for every row without holding all of them; returns the count. */
   loadAll(dataSource: DataSource, table: string, columns: JobColumns, readPage: PageReader, onJob: (job: Job) => void): Promise<number>;
 }
@@ -34,7 +37,16 @@ export function placeholders(rows: number, columns: number): string {
   return Array.from({ length: rows }, () => row).join(', ');
 }
 
+/**
+ * `SELECT ? AS a, ? AS b UNION ALL SELECT ?, ?`: rows of parameters as a derived table with named
+ * columns (both databases), so a multi-row INSERT ... SELECT can carry a WHERE condition (the fence).
+ */
+export function parameterRows(columns: readonly { name: string }[], rows: number): string {
+  const first = `SELECT ${columns.map((c) => `? AS \`${c.name}\``).join(', ')}`;
+  return first + ` UNION ALL SELECT ${columns.map(() => '?').join(', ')}`.repeat(rows - 1);
+}
+
 /** Backquoted names: both MySQL and SQLite take them. */
-export function quoted(columns: readonly JobColumn[], prefix = ''): string {
+export function quoted(columns: readonly { name: string }[], prefix = ''): string {
   return columns.map((column) => `${prefix}\`${column.name}\``).join(', ');
 }

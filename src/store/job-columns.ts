@@ -33,11 +33,12 @@ export const LAST_RUN_FIELDS = ['path', 'body', 'lastRun', 'lastStatus', 'lastEr
 
 export type LastRunRecord = Pick<Job, (typeof LAST_RUN_FIELDS)[number]>;
 
-export interface JobColumn {
+/** A column of an entity whose property names are the fields of T. */
+export interface EntityColumn<T> {
   /** The database's name for it. */
   readonly name: string;
-  /** The Job field (the entity's property name). */
-  readonly field: keyof Job;
+  /** The field (the entity's property name). */
+  readonly field: keyof T;
   readonly primary: boolean;
   /** False for a column written only when its row is inserted (created_at). */
   readonly updated: boolean;
@@ -45,6 +46,30 @@ export interface JobColumn {
   /** Longest text a non-key text column holds; longer values are cut. */
   readonly maxChars: number | null;
   readonly shared: boolean;
+  /** Set by the database (an auto-increment id). */
+  readonly generated: boolean;
+}
+
+export type JobColumn = EntityColumn<Job>;
+
+/** An entity's columns as the store codes them, from its TypeORM metadata. */
+export function entityColumns<T>(metadata: EntityMetadata): EntityColumn<T>[] {
+  return metadata.columns.map((column) => {
+    const type = typeof column.type === 'string' ? column.type : column.type.name.toLowerCase();
+    const kind = KINDS[type];
+    if (kind === undefined) throw new Error(`column ${column.databaseName}: no codec for type ${type}`);
+    const length = Number(column.length);
+    return {
+      name: column.databaseName,
+      field: column.propertyName as keyof T,
+      primary: column.isPrimary,
+      updated: column.isUpdate,
+      kind,
+      maxChars: kind === Kind.Text && !column.isPrimary && length > 0 ? length : null,
+      shared: kind === Kind.Text && SHARED_AT_LOAD.has(column.databaseName),
+      generated: column.isGenerated,
+    };
+  });
 }
 
 /**
@@ -64,21 +89,7 @@ export class JobColumns {
   readonly lastRun: readonly JobColumn[];
 
   constructor(metadata: EntityMetadata) {
-    this.all = metadata.columns.map((column) => {
-      const type = typeof column.type === 'string' ? column.type : column.type.name.toLowerCase();
-      const kind = KINDS[type];
-      if (kind === undefined) throw new Error(`column ${column.databaseName}: no codec for type ${type}`);
-      const length = Number(column.length);
-      return {
-        name: column.databaseName,
-        field: column.propertyName as keyof Job,
-        primary: column.isPrimary,
-        updated: column.isUpdate,
-        kind,
-        maxChars: kind === Kind.Text && !column.isPrimary && length > 0 ? length : null,
-        shared: kind === Kind.Text && SHARED_AT_LOAD.has(column.databaseName),
-      };
-    });
+    this.all = entityColumns<Job>(metadata);
     this.keys = this.all.filter((column) => column.primary);
     if (this.keys.map((c) => c.field).join() !== 'path,body') throw new Error('the jobs table must be keyed by (path, body)');
     this.replaced = this.all.filter((column) => !column.primary && column.updated);
@@ -172,7 +183,7 @@ function completeOldRow(job: Job): Job {
   return job;
 }
 
-function decode(column: JobColumn, raw: unknown): unknown {
+export function decode<T>(column: EntityColumn<T>, raw: unknown): unknown {
   if (raw === null || raw === undefined) return null;
   switch (column.kind) {
     case Kind.Time:
@@ -186,7 +197,7 @@ function decode(column: JobColumn, raw: unknown): unknown {
   }
 }
 
-function encode(column: JobColumn, value: unknown): unknown {
+export function encode<T>(column: EntityColumn<T>, value: unknown): unknown {
   if (value === null || value === undefined) return null;
   switch (column.kind) {
     case Kind.Time:

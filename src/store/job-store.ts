@@ -1,16 +1,19 @@
 import 'reflect-metadata';
-import { Brackets, DataSource, type Repository } from 'typeorm';
+import { Brackets, DataSource, type EntityMetadata, type ObjectLiteral, type Repository } from 'typeorm';
 import type { DatabaseSettings } from '../config/config.js';
 import { jobKey } from '../jobs/job-key.js';
 import type { Job } from '../jobs/job.js';
+import type { RunRecord } from '../jobs/run-record.js';
 import { dataSourceOptions } from './data-source-options.js';
 import { quoted, type Dialect, type SqlStatement } from './dialect.js';
 import { JobColumns, type JobColumn, type LastRunRecord } from './job-columns.js';
 import type { JobRow } from './job.entity.js';
 import { mysqlDialect } from './mysql-dialect.js';
+import { RunHistory } from './run-history.js';
 import { schemaState, upgradeSchema, type SchemaState } from './schema.js';
 import { sqliteDialect } from './sqlite-dialect.js';
 import { errorText, StoreUncertainError, StoreUnavailableError } from './store-errors.js';
+import { runsTableName } from './table-names.js';
 import type { WriteFence } from './write-fence.js';
 
 export type { LastRunRecord } from './job-columns.js';
@@ -36,6 +39,8 @@ export type StoreOperation =
   | 'delete'
   | 'update'
   | 'record_last_run'
+  | 'prune_runs'
+  | 'runs'
   | 'existing';
 
 /** One statement, as reported to JobStoreOptions.onStatement. */
@@ -48,7 +53,7 @@ export interface StatementTiming {
   ok: boolean;
 }
 
-const WRITES: ReadonlySet<StoreOperation> = new Set(['upsert', 'delete', 'update', 'record_last_run']);
+const WRITES: ReadonlySet<StoreOperation> = new Set(['upsert', 'delete', 'update', 'record_last_run', 'prune_runs']);
 
 export interface JobKeyParts {
   path: string;
@@ -74,6 +79,8 @@ const ALIAS = 'j';
  */
 export class JobStore {
   private readonly repository: Repository<JobRow>;
+  private readonly runs: Repository<ObjectLiteral>;
+  private readonly history: RunHistory;
   private readonly columns: JobColumns;
   private readonly dialectSql: Dialect;
   private readonly queryTimeoutMs: number;
@@ -85,7 +92,10 @@ export class JobStore {
     readonly settings: DatabaseSettings,
     options: JobStoreOptions,
   ) {
-    this.repository = dataSource.getRepository<JobRow>(dataSource.entityMetadatas[0].target);
+    this.repository = dataSource.getRepository<JobRow>(metadataOf(dataSource, settings.table).target);
+    const runs = metadataOf(dataSource, runsTableName(settings.table));
+    this.runs = dataSource.getRepository(runs.target);
+    this.history = new RunHistory(runs.tableName, runs);
     this.columns = new JobColumns(this.repository.metadata);
     this.dialectSql = settings.kind === 'mysql' ? mysqlDialect : sqliteDialect;
     this.queryTimeoutMs = options.queryTimeoutMs ?? 10_000;
@@ -179,25 +189,49 @@ export class JobStore {
   }
 
   /** Deletes rows by key (missing ones are no error): one statement. */
+  /** Deletes rows by key (missing ones are no error), with their run history: one transaction. */
   async deleteMany(fence: WriteFence, keys: readonly JobKeyParts[]): Promise<void> {
     if (keys.length === 0) return;
-    const { where, parameters } = this.keyCondition(byKey(keys));
-    await this.write('delete', fence, (condition) => ({ sql: `DELETE FROM \`${this.table}\` WHERE ${condition} AND (${where})`, parameters }));
+    const sorted = byKey(keys);
+    const { where, parameters } = this.keyCondition(sorted);
+    await this.write('delete', fence, (condition) => [
+      { sql: `DELETE FROM \`${this.table}\` WHERE ${condition} AND (${where})`, parameters },
+      this.history.deleteOf(sorted, condition),
+    ]);
   }
 
   /**
    * Writes runs' outcomes (every column an upsert replaces) over existing rows, in one statement;
    * a row that is gone stays gone. Returns, per job, whether its row existed.
    */
-  async updateMany(fence: WriteFence, jobs: readonly Job[]): Promise<boolean[]> {
+  async updateMany(fence: WriteFence, jobs: readonly Job[], runs: readonly RunRecord[] = []): Promise<boolean[]> {
     if (jobs.length === 0) return [];
-    return this.updateFromValues('update', fence, this.columns.outcome, jobs);
+    return this.updateFromValues('update', fence, this.columns.outcome, jobs, runs);
   }
 
   /** For outcomes overtaken by an API change: only the last_* columns of rows that still exist. */
-  async recordLastRunMany(fence: WriteFence, records: readonly LastRunRecord[]): Promise<void> {
+  async recordLastRunMany(fence: WriteFence, records: readonly LastRunRecord[], runs: readonly RunRecord[] = []): Promise<void> {
     if (records.length === 0) return;
-    await this.updateFromValues('record_last_run', fence, this.columns.lastRun, records);
+    await this.updateFromValues('record_last_run', fence, this.columns.lastRun, records, runs);
+  }
+
+  /** Keeps each job's newest `keep` runs (one transaction for the batch). */
+  async pruneRuns(fence: WriteFence, keys: readonly JobKeyParts[], keep: number): Promise<void> {
+    if (keys.length === 0) return;
+    await this.write('prune_runs', fence, (condition) => this.history.prune(byKey(keys), keep, condition));
+  }
+
+  /** A job's runs, newest first, by pages (`before`: the cursor of the previous page). */
+  async runsOf(path: string, body: string, page: { before: string | null; limit: number }): Promise<{ runs: RunRecord[]; next: string | null }> {
+    let select = this.runs.createQueryBuilder('r').where('r.path = :path AND r.body = :body', { path, body });
+    if (page.before !== null) select = select.andWhere('r.id < :before', { before: page.before });
+    const rows = (await this.run('runs', () => select.orderBy('r.id', 'DESC').limit(page.limit + 1).getRawMany())) as Record<string, unknown>[];
+    const runs = rows.slice(0, page.limit);
+    const last = runs.at(-1);
+    return {
+      runs: runs.map((row) => this.history.fromRecord(stripAlias(row, 'r_'))),
+      next: rows.length > page.limit && last ? String(last.r_id) : null,
+    };
   }
 
   /** The query builder's SELECT of every column, each under its database name. */
@@ -234,14 +268,15 @@ export class JobStore {
     fence: WriteFence,
     columns: readonly JobColumn[],
     records: readonly T[],
+    runs: readonly RunRecord[],
   ): Promise<boolean[]> {
     const sorted = byKey(records);
     const parameters = sorted.flatMap((record) => this.columns.values(record, columns));
     // mysql2 connects with CLIENT_FOUND_ROWS: affected counts matched rows, changed or not.
-    const matched = await this.write(name, fence, (condition) => ({
-      sql: this.dialectSql.updateFrom(this.table, columns, sorted.length, condition),
-      parameters,
-    }));
+    const matched = await this.write(name, fence, (condition) => [
+      { sql: this.dialectSql.updateFrom(this.table, columns, sorted.length, condition), parameters },
+      ...(runs.length > 0 ? [this.history.insert(runs, condition)] : []),
+    ]);
     if (matched >= records.length) return records.map(() => true);
     const existing = await this.existingKeys(records);
     return records.map((key) => existing.has(jobKey(key.path, key.body)));
@@ -263,8 +298,8 @@ export class JobStore {
   }
 
   /** One statement that changes the jobs table, fenced (see WriteFence and the dialects); returns the rows it affected. */
-  private write(name: StoreOperation, fence: WriteFence, statement: (condition: string) => SqlStatement): Promise<number> {
-    return this.run(name, () => this.dialectSql.write(this.dataSource, fence, statement));
+  private write(name: StoreOperation, fence: WriteFence, statements: (condition: string) => SqlStatement | readonly SqlStatement[]): Promise<number> {
+    return this.run(name, () => this.dialectSql.write(this.dataSource, fence, (condition) => [statements(condition)].flat()));
   }
 
   /** A failing observer must not turn a committed statement into an error. */
@@ -312,4 +347,15 @@ export function describe(settings: DatabaseSettings): string {
 function byKey<T extends JobKeyParts>(items: readonly T[]): T[] {
   const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
   return [...items].sort((a, b) => compare(a.path, b.path) || compare(a.body, b.body));
+}
+
+function metadataOf(dataSource: DataSource, table: string): EntityMetadata {
+  const metadata = dataSource.entityMetadatas.find((entity) => entity.tableName === table);
+  if (!metadata) throw new Error(`no entity for table ${table}`);
+  return metadata;
+}
+
+/** The query builder's raw rows name columns `<alias><column>`. */
+function stripAlias(row: Record<string, unknown>, prefix: string): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(row).map(([name, value]) => [name.startsWith(prefix) ? name.slice(prefix.length) : name, value]));
 }

@@ -1,6 +1,5 @@
 import type { DataSource, QueryRunner } from 'typeorm';
-import { quoted, type Dialect } from './dialect.js';
-import type { JobColumn } from './job-columns.js';
+import { parameterRows, quoted, type Dialect } from './dialect.js';
 import { errorText, FencedError, isServerRefusal, StoreUncertainError, StoreUnavailableError } from './store-errors.js';
 import { leaseClaim } from './write-fence.js';
 
@@ -32,7 +31,7 @@ export const mysqlDialect: Dialect = {
     // INSERT ... SELECT, so that the fence's condition can hold the rows back.
     const update = columns.replaced.map((c) => `\`${c.name}\` = VALUES(\`${c.name}\`)`).join(', ');
     return (
-      `INSERT INTO \`${table}\` (${quoted(columns.all)}) SELECT * FROM (${derivedRows(columns.all, rows)}) AS v ` +
+      `INSERT INTO \`${table}\` (${quoted(columns.all)}) SELECT * FROM (${parameterRows(columns.all, rows)}) AS v ` +
       `WHERE ${condition} ON DUPLICATE KEY UPDATE ${update}`
     );
   },
@@ -40,7 +39,7 @@ export const mysqlDialect: Dialect = {
   updateFrom(table, columns, rows, condition) {
     const [path, body, ...set] = columns;
     return (
-      `UPDATE \`${table}\` AS t JOIN (${derivedRows(columns, rows)}) AS v ` +
+      `UPDATE \`${table}\` AS t JOIN (${parameterRows(columns, rows)}) AS v ` +
       `ON t.\`${path.name}\` = v.\`${path.name}\` AND t.\`${body.name}\` = v.\`${body.name}\` ` +
       `SET ${set.map((c) => `t.\`${c.name}\` = v.\`${c.name}\``).join(', ')} WHERE ${condition}`
     );
@@ -59,11 +58,12 @@ export const mysqlDialect: Dialect = {
    * the statement may have reached the database (a lost connection, a timeout) may or may not have
    * been applied (StoreUncertainError).
    */
-  async write(dataSource, fence, statement) {
+  async write(dataSource, fence, statements) {
     if (fence.kind !== 'lease') throw new Error(`a ${fence.kind} fence does not guard mysql`);
     const claim = leaseClaim(fence);
-    const { sql, parameters } = statement(claim.condition);
-    const transaction = `START TRANSACTION;\n${claim.before};\n${sql};\nCOMMIT`;
+    const writes = statements(claim.condition);
+    const parameters = writes.flatMap((write) => write.parameters);
+    const transaction = `START TRANSACTION;\n${claim.before};\n${writes.map((write) => write.sql).join(';\n')};\nCOMMIT`;
     for (let attempt = 1; ; attempt++) {
       const runner = dataSource.createQueryRunner();
       try {
@@ -85,7 +85,7 @@ export const mysqlDialect: Dialect = {
           if (attempt < DEADLOCK_ATTEMPTS && (driverError as { code?: unknown }).code === 'ER_LOCK_DEADLOCK') continue;
           throw new StoreUnavailableError(`database error: ${errorText(driverError)}`);
         }
-        // START TRANSACTION, claim, SET, the write, COMMIT.
+        // START TRANSACTION, claim, SET, the first write, the others, COMMIT.
         const affected = (index: number) => (results as { affectedRows?: number }[])[index]?.affectedRows ?? 0;
         if (affected(1) !== 1) {
           throw new FencedError(`another Dalga server took over the jobs table (lease token ${fence.token} is no longer current); nothing was written`);
@@ -147,10 +147,4 @@ export async function binaryKeyCollation(runner: QueryRunner): Promise<string> {
   )) as { name: string }[];
   const names = rows.map((row) => row.name);
   return names.find((name) => name === 'utf8mb4_0900_bin') ?? names[0] ?? 'utf8mb4_bin';
-}
-
-/** `SELECT ? AS a, ? AS b UNION ALL SELECT ?, ?`: rows of parameters as a derived table with named columns. */
-function derivedRows(columns: readonly JobColumn[], rows: number): string {
-  const first = `SELECT ${columns.map((c) => `? AS \`${c.name}\``).join(', ')}`;
-  return first + ` UNION ALL SELECT ${columns.map(() => '?').join(', ')}`.repeat(rows - 1);
 }

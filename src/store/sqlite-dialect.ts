@@ -30,12 +30,25 @@ export const sqliteDialect: Dialect = {
     );
   },
 
-  async write(dataSource: DataSource, fence, statement) {
+  async write(dataSource: DataSource, fence, statements) {
     if (fence.kind !== 'process-lock') throw new Error(`a ${fence.kind} fence does not guard sqlite`);
-    const { sql, parameters } = statement('1');
+    const writes = statements('1');
     const runner = dataSource.createQueryRunner();
     try {
-      return (await runner.query(sql, parameters, true)).affected ?? 0;
+      if (writes.length === 1) return (await runner.query(writes[0].sql, writes[0].parameters, true)).affected ?? 0;
+      await runner.startTransaction();
+      try {
+        let first = 0;
+        for (const [index, write] of writes.entries()) {
+          const affected = (await runner.query(write.sql, write.parameters, true)).affected ?? 0;
+          if (index === 0) first = affected;
+        }
+        await runner.commitTransaction();
+        return first;
+      } catch (error) {
+        await runner.rollbackTransaction().catch(() => {});
+        throw error;
+      }
     } finally {
       await runner.release();
     }

@@ -18,3 +18,8 @@ export function leaseTableName(table: string): string {
 export function migrationsTableName(table: string): string {
   return besideTable(table, '_migrations');
 }
+
+/** The run history of a jobs table: `<table>_runs`. */
+export function runsTableName(table: string): string {
+  return besideTable(table, '_runs');
+}

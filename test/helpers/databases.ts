@@ -91,7 +91,7 @@ export function createTestDatabase(kind: DatabaseKind): TestDatabase {
     dir,
     ini: `[mysql]\nhost = ${MYSQL.host}\nport = ${MYSQL.port}\ndb = ${MYSQL.database}\ntable = ${table}\nuser = ${MYSQL.user}\npassword =\n`,
     async drop() {
-      await mysqlQuery(`DROP TABLE IF EXISTS \`${table}\`, \`${table}_lease\`, \`${table}_migrations\``);
+      await mysqlQuery(`DROP TABLE IF EXISTS \`${table}\`, \`${table}_lease\`, \`${table}_migrations\`, \`${table}_runs\``);
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -110,7 +110,7 @@ for (const kind of ['mysql', 'sqlite'] as DatabaseKind[]) {
       }
       assert.equal(service.get('share', 'b000'), undefined, 'memory follows the database');
       assert.equal(service.get('share', 'b001')?.nextRun, ok.finishedAt + MINUTE);
-      assert.deepEqual(service.counts(), { total: 59, disabled: 0, running: 0, writeBacksPending: 0 });
+      assert.deepEqual(service.counts(), { total: 59, disabled: 0, failing: 0, running: 0, writeBacksPending: 0 });
     });
 
     test('a failed statement fails every PUT in it and leaves memory as it was', async () => {
@@ -148,7 +148,7 @@ for (const kind of ['mysql', 'sqlite'] as DatabaseKind[]) {
         await restoreTable();
       }
       assert.equal(finished, 0);
-      assert.deepEqual(service.counts(), { total: 8, disabled: 0, running: 8, writeBacksPending: 8 });
+      assert.deepEqual(service.counts(), { total: 8, disabled: 0, failing: 0, running: 8, writeBacksPending: 8 });
       assert.equal(service.startRun(service.idOf('retry', 'b001') ?? -1), null, 'still running: it cannot fire twice');
       assert.equal(writeBackBatches.length, 0, 'nothing committed yet');
 
@@ -167,7 +167,7 @@ for (const kind of ['mysql', 'sqlite'] as DatabaseKind[]) {
         '204 deleted its job',
       );
       for (const row of rows) assert.equal(row.nextSched, ok.finishedAt + MINUTE);
-      assert.deepEqual(service.counts(), { total: 7, disabled: 0, running: 0, writeBacksPending: 0 });
+      assert.deepEqual(service.counts(), { total: 7, disabled: 0, failing: 0, running: 0, writeBacksPending: 0 });
     });
   });
 }

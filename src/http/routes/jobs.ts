@@ -3,6 +3,7 @@ import type { Context } from 'koa';
 import { parseJobSpec, PUT_PARAMETERS, parseBoolean } from '../../jobs/job-spec.js';
 import { validateBody, validatePath } from '../../jobs/job-key.js';
 import { jobJson } from '../../jobs/job.js';
+import { runJson } from '../../jobs/run-record.js';
 import type { JobService } from '../../jobs/job-service.js';
 import type { JobStore } from '../../store/job-store.js';
 import { unavailableReason, type LoadProgress } from '../../load-progress.js';
@@ -18,12 +19,13 @@ export interface JobsRouteDeps {
 }
 
 const DEFAULT_PAGE = 100;
+const DEFAULT_RUNS = 20;
 const MAX_PAGE = 1000;
 
-/** `/jobs/<path>/<body>`: exactly two raw segments, each percent-decoded exactly once. */
-function jobIdentity(ctx: Context): { path: string; body: string } {
-  const segments = ctx.path.slice('/jobs/'.length).split('/');
-  if (segments.length !== 2) throw new HttpError(404, 'expected /jobs/<path>/<body> (encode "/" inside them as %2F)');
+/** `/jobs/<path>/<body>[/<what>]`: exactly two raw segments, each percent-decoded exactly once. */
+function jobIdentity(ctx: Context, what = ''): { path: string; body: string } {
+  const segments = ctx.path.slice('/jobs/'.length, what ? -what.length - 1 : undefined).split('/');
+  if (segments.length !== 2) throw new HttpError(404, `expected /jobs/<path>/<body>${what ? `/${what}` : ''} (encode "/" inside them as %2F)`);
   const [path, body] = segments.map((segment, index) => {
     const name = index === 0 ? 'path' : 'body';
     try {
@@ -53,8 +55,14 @@ function decodeCursor(cursor: string): { path: string; body: string } {
   throw new HttpError(400, 'cursor: not a cursor returned by GET /jobs');
 }
 
-function pageLimit(text: string | undefined): number {
-  if (text === undefined) return DEFAULT_PAGE;
+function decodeRunCursor(cursor: string): string {
+  const id = Buffer.from(cursor, 'base64url').toString('utf8');
+  if (!/^\d{1,20}$/.test(id)) throw new HttpError(400, 'cursor: not a cursor returned by GET /jobs/<path>/<body>/runs');
+  return id;
+}
+
+function pageLimit(text: string | undefined, fallback = DEFAULT_PAGE): number {
+  if (text === undefined) return fallback;
   if (!/^\d+$/.test(text) || Number(text) < 1 || Number(text) > MAX_PAGE) {
     throw new HttpError(400, `limit: must be a whole number from 1 to ${MAX_PAGE}`);
   }
@@ -90,6 +98,17 @@ export function jobsRoutes(router: Router, deps: JobsRouteDeps): void {
     const job = deps.service.get(path, body);
     if (!job) throw new HttpError(404, 'job not found');
     ctx.body = jobJson(job);
+  });
+
+  // The run history, newest first, paged like the listing (the cursor is opaque).
+  router.get('/jobs/:path/:body/runs', whenLoaded, async (ctx) => {
+    const { path, body } = jobIdentity(ctx, 'runs');
+    const params = requestParams(ctx, ['limit', 'cursor'] as const);
+    const limit = pageLimit(params.limit, DEFAULT_RUNS);
+    const before = params.cursor === undefined ? null : decodeRunCursor(params.cursor);
+    if (!deps.service.get(path, body)) throw new HttpError(404, 'job not found');
+    const page = await store.runsOf(path, body, { before, limit });
+    ctx.body = { runs: page.runs.map(runJson), next_cursor: page.next === null ? null : Buffer.from(page.next).toString('base64url') };
   });
 
   router.delete('/jobs/:path/:body', whenLoaded, async (ctx) => {
