@@ -50,7 +50,7 @@ async function migrationHistory(db: TestDatabase): Promise<string[]> {
   }
 }
 
-const ALL_MIGRATIONS = ['JobsTable1764000000000', 'LeaseTable1764000000001', 'LeaseWrites1764000000002', 'JobAnchor1764000000003'];
+const ALL_MIGRATIONS = ['JobsTable1764000000000', 'LeaseTable1764000000001', 'LeaseWrites1764000000002', 'JobAnchor1764000000003', 'RunsTable1764000000004'];
 
 /** The fixture's jobs as the API shows them; anchor is each job's next slot. */
 const EXPECTED: Record<string, Record<string, unknown>> = {
@@ -93,12 +93,12 @@ for (const kind of ['mysql', 'sqlite'] as DatabaseKind[]) {
           assert.equal(refused.code, 1, refused.stderr);
           assert.equal(
             refused.stderr,
-            `dalga: table test.${db.table} needs an upgrade (missing its migration history, JobAnchor1764000000003): run "dalga -config <file> -create-table"\n`,
+            `dalga: table test.${db.table} needs an upgrade (missing its migration history, JobAnchor1764000000003, RunsTable1764000000004): run "dalga -config <file> -create-table"\n`,
           );
         }
         const upgrade = await runCli(['-config', config, '-create-table']);
         assert.equal(upgrade.code, 0, upgrade.stderr);
-        assert.match(upgrade.stdout, /^upgraded \(JobAnchor1764000000003\): /);
+        assert.match(upgrade.stdout, /^upgraded \(JobAnchor1764000000003, RunsTable1764000000004\): /);
         assert.deepEqual(await migrationHistory(db), ALL_MIGRATIONS);
         const again = await runCli(['-config', config, '-create-table']);
         assert.match(again.stdout, /^already exists: /);
@@ -130,7 +130,7 @@ describe('schema upgrade, other starting points', () => {
       const config = writeConfig(db, '');
       const upgrade = await runCli(['-config', config, '-create-table']);
       assert.equal(upgrade.code, 0, upgrade.stderr);
-      assert.match(upgrade.stdout, /^upgraded \(LeaseWrites1764000000002, JobAnchor1764000000003\): /);
+      assert.match(upgrade.stdout, /^upgraded \(LeaseWrites1764000000002, JobAnchor1764000000003, RunsTable1764000000004\): /);
       const columns = (await mysqlQuery(`SHOW COLUMNS FROM \`${db.table}_lease\``)) as { Field: string }[];
       assert.ok(columns.some((c) => c.Field === 'writes'));
       // A history that lacks a step (as after a downgrade of the code): named in the refusal.

@@ -50,25 +50,30 @@ describe('store schema', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  test('the migrations build every column of the entity, with its nullability, and the next_run index', async () => {
+  test('the migrations build every column of the entities (jobs, runs), with their nullability, and their indexes', async () => {
     assert.deepEqual(await store.schemaState(), { kind: 'missing' });
     const { created, migrations } = await store.upgradeSchema();
     assert.equal(created, true);
-    assert.equal(migrations.length, 4);
+    assert.equal(migrations.length, 5);
     assert.deepEqual(await store.schemaState(), { kind: 'current' });
     const runner = store.dataSource.createQueryRunner();
     try {
-      const table = await runner.getTable('jobs');
-      assert.ok(table);
-      const built = new Map(table.columns.map((column) => [column.name, column]));
-      for (const column of store.dataSource.entityMetadatas[0].columns) {
-        const got = built.get(column.databaseName);
-        assert.ok(got, `column ${column.databaseName}`);
-        assert.equal(got.isNullable, column.isNullable, `${column.databaseName} nullable`);
-        assert.equal(got.isPrimary, column.isPrimary, `${column.databaseName} primary`);
+      for (const entity of store.dataSource.entityMetadatas) {
+        const table = await runner.getTable(entity.tableName);
+        assert.ok(table, entity.tableName);
+        const built = new Map(table.columns.map((column) => [column.name, column]));
+        for (const column of entity.columns) {
+          const got = built.get(column.databaseName);
+          assert.ok(got, `column ${column.databaseName}`);
+          assert.equal(got.isNullable, column.isNullable, `${column.databaseName} nullable`);
+          assert.equal(got.isPrimary, column.isPrimary, `${column.databaseName} primary`);
+        }
+        assert.equal(built.size, entity.columns.length, `no column the entity ${entity.tableName} lacks`);
+        for (const index of entity.indices) {
+          const columns = index.columns.map((column) => column.databaseName).join();
+          assert.ok(table.indices.some((built) => built.columnNames.join() === columns), `${entity.tableName} index on ${columns}`);
+        }
       }
-      assert.equal(built.size, store.dataSource.entityMetadatas[0].columns.length, 'no column the entity lacks');
-      assert.ok(table.indices.some((index) => index.columnNames.join() === 'next_run'));
     } finally {
       await runner.release();
     }
