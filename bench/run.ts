@@ -17,13 +17,14 @@ import { prepareRuntime } from './lib/runtime.js';
 import type { Scenario } from './lib/scenario.js';
 import { apiReads } from './scenarios/api-reads.js';
 import { apiWrites } from './scenarios/api-writes.js';
-import { boot } from './scenarios/boot.js';
+import { boot, boot10m, bootSqlite } from './scenarios/boot.js';
 import { burst } from './scenarios/burst.js';
-import { precision } from './scenarios/precision.js';
+import { precision, precision10m, precision1m } from './scenarios/precision.js';
 import { soak } from './scenarios/soak.js';
 import { wheel } from './scenarios/wheel.js';
 
-const SCENARIOS: Scenario[] = [wheel, boot, precision, burst, apiWrites, apiReads, soak];
+// The 10 M scenarios come last in a full run: each fills (and drops) a 10 M-row table.
+const SCENARIOS: Scenario[] = [wheel, boot, bootSqlite, precision, precision1m, burst, apiWrites, apiReads, soak, boot10m, precision10m];
 
 const log = (line: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
 
@@ -62,7 +63,10 @@ async function main(): Promise<number> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
-  for (const scenario of SCENARIOS.filter((s) => !args.only || args.only.includes(s.name))) {
+  const selected = SCENARIOS.filter((s) => !args.only || args.only.includes(s.name));
+  const skipped = args.mode === 'quick' ? selected.filter((s) => s.fullOnly) : [];
+  if (skipped.length) log(`--quick: skipping the full-mode-only ${skipped.map((s) => s.name).join(', ')}`);
+  for (const scenario of selected.filter((s) => !skipped.includes(s))) {
     if (interrupted) break;
     const dir = mkdtempSync(join(root, `${scenario.name}-`));
     const undo: (() => Promise<unknown> | unknown)[] = [];

@@ -2,6 +2,7 @@ import { leaseTableName } from '../../src/cluster/mysql-lease.js';
 import mysql from 'mysql2/promise';
 import { buildConfig, type MysqlSettings } from '../../src/config/config.js';
 import { JobStore } from '../../src/jobs/job-store.js';
+import { farFutureJob, farFutureJobsSelect } from './jobs.js';
 
 /** The MariaDB every scenario uses (the same one the tests use); BENCH_MYSQL_* override it (not DALGA_*: the server reads those as its config). */
 export const MYSQL = {
@@ -132,4 +133,76 @@ export async function insertJobs(
       }
     }),
   );
+}
+
+/** Whether the server has MariaDB's SEQUENCE engine (the virtual seq_<from>_to_<to> tables). */
+async function hasSequenceEngine(): Promise<boolean> {
+  const rows = (await query("SELECT SUPPORT AS support FROM information_schema.ENGINES WHERE ENGINE = 'SEQUENCE'")) as { support: string }[];
+  return rows.length > 0 && rows[0].support !== 'NO';
+}
+
+/** Secondary indexes of a table (name → columns in order), as information_schema has them. */
+async function secondaryIndexes(table: string): Promise<Map<string, string[]>> {
+  const rows = (await query(
+    "SELECT INDEX_NAME AS name, COLUMN_NAME AS col FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND INDEX_NAME <> 'PRIMARY' ORDER BY INDEX_NAME, SEQ_IN_INDEX",
+    [MYSQL.database, table],
+  )) as { name: string; col: string }[];
+  const indexes = new Map<string, string[]>();
+  for (const row of rows) indexes.set(row.name, [...(indexes.get(row.name) ?? []), row.col]);
+  return indexes;
+}
+
+/**
+ * Fills an empty table with farFutureJob(0..n-1, now) fast (not timed by any scenario): on
+ * MariaDB, INSERT ... SELECT from the SEQUENCE engine in chunks of `chunk` rows over two
+ * connections, with the secondary indexes dropped during the fill and rebuilt after it (one
+ * sorted build instead of n random inserts into a buffer pool far smaller than a 10 M-row index).
+ * Elsewhere, multi-row INSERTs built in Node (insertJobs). Sample rows are compared with
+ * farFutureJob, so the SQL mirror of it cannot drift.
+ */
+export async function fillFarFutureJobs(table: string, n: number, now: number, options: { chunk?: number; onProgress?: (done: number) => void } = {}): Promise<void> {
+  if (!(await hasSequenceEngine())) {
+    await insertJobs(table, n, (i) => farFutureJob(i, now), { onProgress: options.onProgress });
+    return;
+  }
+  const chunk = options.chunk ?? 500_000;
+  const indexes = await secondaryIndexes(table);
+  for (const name of indexes.keys()) await query(`ALTER TABLE \`${table}\` DROP INDEX \`${name}\``);
+  let next = 0;
+  let done = 0;
+  await Promise.all(
+    Array.from({ length: 2 }, async () => {
+      const connection = await mysql.createConnection(CONNECTION);
+      try {
+        while (next < n) {
+          const from = next;
+          const to = Math.min(n, from + chunk);
+          next = to;
+          await connection.query(`INSERT INTO \`${table}\` (${COLUMNS}) ${farFutureJobsSelect(from, to, now)}`);
+          done += to - from;
+          options.onProgress?.(done);
+        }
+      } finally {
+        await connection.end();
+      }
+    }),
+  );
+  for (const [name, columns] of indexes) await query(`ALTER TABLE \`${table}\` ADD INDEX \`${name}\` (${columns.map((c) => `\`${c}\``).join(', ')})`);
+  await checkFarFutureRows(table, n, now);
+}
+
+/** A few rows of a filled table against farFutureJob (first, last, some between). */
+async function checkFarFutureRows(table: string, n: number, now: number): Promise<void> {
+  const samples = [...new Set([0, 1, 9_999, 10_000, 123_457, Math.floor(n / 2), n - 1].filter((i) => i >= 0 && i < n))];
+  for (const i of samples) {
+    const job = farFutureJob(i, now);
+    const rows = (await query(
+      `SELECT \`interval\` AS iv, one_off AS oneOff, CAST(next_run AS CHAR) AS nextRun, CAST(next_sched AS CHAR) AS nextSched, CAST(created_at AS CHAR) AS createdAt FROM \`${table}\` WHERE path = ? AND body = ?`,
+      [job.path, job.body],
+    )) as { iv: string; oneOff: number; nextRun: string; nextSched: string; createdAt: string }[];
+    const expected = { iv: job.interval, oneOff: 0, nextRun: sqlTime(job.nextRun as number), nextSched: sqlTime(job.nextSched), createdAt: sqlTime(job.createdAt) };
+    const row = rows[0];
+    const got = row && { iv: row.iv, oneOff: Number(row.oneOff), nextRun: `'${row.nextRun}'`, nextSched: `'${row.nextSched}'`, createdAt: `'${row.createdAt}'` };
+    if (JSON.stringify(got) !== JSON.stringify(expected)) throw new Error(`row ${i} (${job.path}/${job.body}) is ${JSON.stringify(got)}, farFutureJob gives ${JSON.stringify(expected)}`);
+  }
 }
