@@ -5,7 +5,7 @@ import net from 'node:net';
 import { join } from 'node:path';
 import { liveChildren } from './child.js';
 import { monotonicUs, sleep } from './clock.js';
-import { mysqlIni } from './mysql.js';
+import { mysqlIni } from './mysql-connection.js';
 import { memoryOf } from './proc.js';
 import { nodeCommand, ROOT, type Runtime } from './runtime.js';
 

@@ -1,4 +1,4 @@
-import type { JobRowSpec } from './mysql.js';
+import type { JobRowSpec } from './job-rows.js';
 
 const DAY = 86_400_000;
 

@@ -2,24 +2,9 @@ import { leaseTableName } from '../../src/cluster/mysql-lease.js';
 import mysql from 'mysql2/promise';
 import { buildConfig, type MysqlSettings } from '../../src/config/config.js';
 import { JobStore } from '../../src/jobs/job-store.js';
+import { COLUMNS, rowValues, sqlTime, type JobRowSpec } from './job-rows.js';
 import { farFutureJob, farFutureJobsSelect } from './jobs.js';
-
-/** The MariaDB every scenario uses (the same one the tests use); BENCH_MYSQL_* override it (not DALGA_*: the server reads those as its config). */
-export const MYSQL = {
-  host: process.env.BENCH_MYSQL_HOST ?? '127.0.0.1',
-  port: Number(process.env.BENCH_MYSQL_PORT ?? 3306),
-  user: process.env.BENCH_MYSQL_USER ?? 'root',
-  password: process.env.BENCH_MYSQL_PASSWORD ?? '',
-  database: process.env.BENCH_MYSQL_DB ?? 'test',
-};
-
-/** Connection options as the server's TypeORM data source sets them (utf8mb4, times in UTC). */
-export const CONNECTION = { ...MYSQL, charset: 'utf8mb4', timezone: 'Z' } as const;
-
-/** The `[mysql]` section of a server config for a table. */
-export function mysqlIni(table: string): string {
-  return `[mysql]\nhost = ${MYSQL.host}\nport = ${MYSQL.port}\ndb = ${MYSQL.database}\ntable = ${table}\nuser = ${MYSQL.user}\npassword = ${MYSQL.password}\n`;
-}
+import { CONNECTION, MYSQL } from './mysql-connection.js';
 
 export function benchTable(scenario: string): string {
   return `bench_${scenario}_${Date.now().toString(36)}${Math.floor(Math.random() * 1e4).toString(36)}`;
@@ -65,38 +50,6 @@ export async function rowCount(table: string): Promise<number> {
 export async function serverVersion(): Promise<string> {
   const rows = (await query('SELECT VERSION() AS v')) as { v: string }[];
   return rows[0].v;
-}
-
-/** A row to insert; times in ms since the epoch (UTC), null for NULL. */
-export interface JobRowSpec {
-  path: string;
-  body: string;
-  interval: string | null;
-  oneOff: boolean;
-  nextRun: number | null;
-  nextSched: number;
-  createdAt: number;
-}
-
-export const COLUMNS =
-  'path, body, `interval`, cron, location, one_off, next_run, next_sched, triggered_at, attempts, last_run, last_status, last_error, created_at, updated_at';
-
-/** DATETIME(3) literal in UTC. */
-export function sqlTime(ms: number): string {
-  const iso = new Date(ms).toISOString();
-  return `'${iso.slice(0, 10)} ${iso.slice(11, 23)}'`;
-}
-
-function literal(text: string | null): string {
-  if (text === null) return 'NULL';
-  if (/['\\]/.test(text)) return mysql.escape(text);
-  return `'${text}'`;
-}
-
-export function rowValues(row: JobRowSpec): string {
-  const next = row.nextRun === null ? 'NULL' : sqlTime(row.nextRun);
-  const created = sqlTime(row.createdAt);
-  return `(${literal(row.path)},${literal(row.body)},${literal(row.interval)},NULL,'UTC',${row.oneOff ? 1 : 0},${next},${sqlTime(row.nextSched)},NULL,0,NULL,NULL,NULL,${created},${created})`;
 }
 
 /**

@@ -1,7 +1,7 @@
 import { rmSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { JobStore } from '../../src/jobs/job-store.js';
-import { COLUMNS, rowValues, type JobRowSpec } from './mysql.js';
+import { COLUMNS, rowValues, type JobRowSpec } from './job-rows.js';
 
 /** Creates the jobs table in a SQLite file exactly as `dalga -create-table` does (JobStore.createTable). */
 export async function createSqliteJobsTable(file: string, table: string): Promise<void> {

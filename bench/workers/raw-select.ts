@@ -4,7 +4,8 @@
  * Input: {table}. Prints {rows, connectMs, streamMs, rss}.
  */
 import mysql from 'mysql2';
-import { CONNECTION, COLUMNS } from '../lib/mysql.js';
+import { COLUMNS } from '../lib/job-rows.js';
+import { CONNECTION } from '../lib/mysql-connection.js';
 
 const { table } = JSON.parse(process.argv[2]) as { table: string };
 const t0 = performance.now();

@@ -4,7 +4,7 @@
  * loading the table. Input: {file, table}. Prints {rows, connectMs, streamMs, rss}, as raw-select does.
  */
 import Database from 'better-sqlite3';
-import { COLUMNS } from '../lib/mysql.js';
+import { COLUMNS } from '../lib/job-rows.js';
 
 const { file, table } = JSON.parse(process.argv[2]) as { file: string; table: string };
 const t0 = performance.now();
