@@ -7,7 +7,7 @@
  * a lost callback, or an HTTP error under load.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { cpus, totalmem, tmpdir } from 'node:os';
+import { cpus, loadavg, totalmem, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseBenchArgs, USAGE } from './lib/args.js';
 import { killAllChildren } from './lib/child.js';
@@ -50,6 +50,8 @@ async function main(): Promise<number> {
     node: process.version,
     mariadb: await serverVersion().catch((error: Error) => `unreachable: ${error.message}`),
     server: runtime.note,
+    // The machine is shared: a high load explains a noisy run (ratios are same-run, absolute figures are not).
+    loadAverage: loadavg().map((x) => Math.round(x * 10) / 10),
   };
   log(`${args.mode} run on ${JSON.stringify(machine)}`);
   const results: RunResults = { mode: args.mode, startedAt: new Date(started).toISOString(), seconds: 0, machine, scenarios: [] };
@@ -116,7 +118,7 @@ async function main(): Promise<number> {
   const out: string[] = [];
   out.push(`## Dalga benchmarks: ${args.mode} run, ${results.startedAt}, ${results.seconds} s`);
   out.push('');
-  out.push(`Machine: ${machine.cpus} × ${machine.cpu}, ${machine.memoryGb} GB, Node ${machine.node}, MariaDB ${machine.mariadb}; server: ${machine.server}.`);
+  out.push(`Machine: ${machine.cpus} × ${machine.cpu}, ${machine.memoryGb} GB, Node ${machine.node}, MariaDB ${machine.mariadb}; server: ${machine.server}; load average at start ${machine.loadAverage.join(' / ')}.`);
   out.push('Ratio = Dalga / baseline, both measured in this run. "full-run ratio" is the one recorded in bench/results/baseline.json.');
   out.push('');
   out.push(resultsTable(results, recorded));
