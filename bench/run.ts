@@ -7,7 +7,7 @@
  * a lost callback, or an HTTP error under load.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { cpus, totalmem, tmpdir } from 'node:os';
+import { cpus, loadavg, totalmem, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseBenchArgs, USAGE } from './lib/args.js';
 import { killAllChildren } from './lib/child.js';
@@ -17,13 +17,14 @@ import { prepareRuntime } from './lib/runtime.js';
 import type { Scenario } from './lib/scenario.js';
 import { apiReads } from './scenarios/api-reads.js';
 import { apiWrites } from './scenarios/api-writes.js';
-import { boot } from './scenarios/boot.js';
+import { boot, boot10m, bootSqlite } from './scenarios/boot.js';
 import { burst } from './scenarios/burst.js';
-import { precision } from './scenarios/precision.js';
+import { precision, precision10m, precision1m } from './scenarios/precision.js';
 import { soak } from './scenarios/soak.js';
 import { wheel } from './scenarios/wheel.js';
 
-const SCENARIOS: Scenario[] = [wheel, boot, precision, burst, apiWrites, apiReads, soak];
+// The 10 M scenarios come last in a full run: each fills (and drops) a 10 M-row table.
+const SCENARIOS: Scenario[] = [wheel, boot, bootSqlite, precision, precision1m, burst, apiWrites, apiReads, soak, boot10m, precision10m];
 
 const log = (line: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
 
@@ -49,6 +50,8 @@ async function main(): Promise<number> {
     node: process.version,
     mariadb: await serverVersion().catch((error: Error) => `unreachable: ${error.message}`),
     server: runtime.note,
+    // The machine is shared: a high load explains a noisy run (ratios are same-run, absolute figures are not).
+    loadAverage: loadavg().map((x) => Math.round(x * 10) / 10),
   };
   log(`${args.mode} run on ${JSON.stringify(machine)}`);
   const results: RunResults = { mode: args.mode, startedAt: new Date(started).toISOString(), seconds: 0, machine, scenarios: [] };
@@ -62,7 +65,10 @@ async function main(): Promise<number> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
-  for (const scenario of SCENARIOS.filter((s) => !args.only || args.only.includes(s.name))) {
+  const selected = SCENARIOS.filter((s) => !args.only || args.only.includes(s.name));
+  const skipped = args.mode === 'quick' ? selected.filter((s) => s.fullOnly) : [];
+  if (skipped.length) log(`--quick: skipping the full-mode-only ${skipped.map((s) => s.name).join(', ')}`);
+  for (const scenario of selected.filter((s) => !skipped.includes(s))) {
     if (interrupted) break;
     const dir = mkdtempSync(join(root, `${scenario.name}-`));
     const undo: (() => Promise<unknown> | unknown)[] = [];
@@ -112,7 +118,7 @@ async function main(): Promise<number> {
   const out: string[] = [];
   out.push(`## Dalga benchmarks: ${args.mode} run, ${results.startedAt}, ${results.seconds} s`);
   out.push('');
-  out.push(`Machine: ${machine.cpus} × ${machine.cpu}, ${machine.memoryGb} GB, Node ${machine.node}, MariaDB ${machine.mariadb}; server: ${machine.server}.`);
+  out.push(`Machine: ${machine.cpus} × ${machine.cpu}, ${machine.memoryGb} GB, Node ${machine.node}, MariaDB ${machine.mariadb}; server: ${machine.server}; load average at start ${machine.loadAverage.join(' / ')}.`);
   out.push('Ratio = Dalga / baseline, both measured in this run. "full-run ratio" is the one recorded in bench/results/baseline.json.');
   out.push('');
   out.push(resultsTable(results, recorded));

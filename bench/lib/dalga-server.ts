@@ -5,7 +5,7 @@ import net from 'node:net';
 import { join } from 'node:path';
 import { liveChildren } from './child.js';
 import { monotonicUs, sleep } from './clock.js';
-import { mysqlIni } from './mysql.js';
+import { mysqlIni } from './mysql-connection.js';
 import { memoryOf } from './proc.js';
 import { nodeCommand, ROOT, type Runtime } from './runtime.js';
 
@@ -14,6 +14,8 @@ export interface DalgaServerOptions {
   /** Directory for the config file, the log and a CPU profile. */
   dir: string;
   table: string;
+  /** Run on this SQLite file (a [sqlite] section) instead of the shared MariaDB. */
+  sqliteFile?: string | null;
   endpointBaseUrl: string;
   /** Seconds. Default 10. */
   endpointTimeout?: number;
@@ -21,6 +23,11 @@ export interface DalgaServerOptions {
   /** Write a V8 CPU profile (--cpu-prof) into dir; read it with cpuProfile() after stop(). */
   cpuProfile?: boolean;
   readyTimeoutMs?: number;
+}
+
+/** How long a server loading `jobs` rows may take to be ready: 5 min, more for tables past 5 M rows (10 M on today's code may take minutes). */
+export function readyTimeoutFor(jobs: number): number {
+  return Math.max(300_000, jobs * 0.06);
 }
 
 /** A port the OS considers free right now. */
@@ -76,7 +83,7 @@ export class DalgaServer {
     const config = join(options.dir, `dalga-${options.table}.ini`);
     writeFileSync(
       config,
-      `${mysqlIni(options.table)}\n[listen]\nhost = 127.0.0.1\nport = ${port}\n\n` +
+      `${options.sqliteFile ? `[sqlite]\nfile = ${options.sqliteFile}\ntable = ${options.table}\n` : mysqlIni(options.table)}\n[listen]\nhost = 127.0.0.1\nport = ${port}\n\n` +
         `[endpoint]\nbaseurl = ${options.endpointBaseUrl}\ntimeout = ${options.endpointTimeout ?? 10}\n\n` +
         `[jobs]\nmax_running = ${options.maxRunning ?? 100}\n`,
     );

@@ -1,24 +1,10 @@
-import { leaseTableName, migrationsTableName } from '../../src/store/table-names.js';
+import { leaseTableName, migrationsTableName, runsTableName } from '../../src/store/table-names.js';
 import mysql from 'mysql2/promise';
 import { buildConfig, type MysqlSettings } from '../../src/config/config.js';
 import { JobStore } from '../../src/store/job-store.js';
-
-/** The MariaDB every scenario uses (the same one the tests use); BENCH_MYSQL_* override it (not DALGA_*: the server reads those as its config). */
-export const MYSQL = {
-  host: process.env.BENCH_MYSQL_HOST ?? '127.0.0.1',
-  port: Number(process.env.BENCH_MYSQL_PORT ?? 3306),
-  user: process.env.BENCH_MYSQL_USER ?? 'root',
-  password: process.env.BENCH_MYSQL_PASSWORD ?? '',
-  database: process.env.BENCH_MYSQL_DB ?? 'test',
-};
-
-/** Connection options as the server's TypeORM data source sets them (utf8mb4, times in UTC). */
-export const CONNECTION = { ...MYSQL, charset: 'utf8mb4', timezone: 'Z' } as const;
-
-/** The `[mysql]` section of a server config for a table. */
-export function mysqlIni(table: string): string {
-  return `[mysql]\nhost = ${MYSQL.host}\nport = ${MYSQL.port}\ndb = ${MYSQL.database}\ntable = ${table}\nuser = ${MYSQL.user}\npassword = ${MYSQL.password}\n`;
-}
+import { COLUMNS, rowValues, sqlTime, type JobRowSpec } from './job-rows.js';
+import { farFutureJob, farFutureJobsSelect } from './jobs.js';
+import { CONNECTION, MYSQL } from './mysql-connection.js';
 
 export function benchTable(scenario: string): string {
   return `bench_${scenario}_${Date.now().toString(36)}${Math.floor(Math.random() * 1e4).toString(36)}`;
@@ -53,7 +39,7 @@ export async function query(sql: string, params: unknown[] = []): Promise<unknow
 
 /** Drops a jobs table and the lease and migration history tables beside it. */
 export async function dropTable(table: string): Promise<void> {
-  await query(`DROP TABLE IF EXISTS \`${table}\`, \`${leaseTableName(table)}\`, \`${migrationsTableName(table)}\``);
+  await query(`DROP TABLE IF EXISTS \`${table}\`, \`${leaseTableName(table)}\`, \`${migrationsTableName(table)}\`, \`${runsTableName(table)}\``);
 }
 
 export async function rowCount(table: string): Promise<number> {
@@ -64,38 +50,6 @@ export async function rowCount(table: string): Promise<number> {
 export async function serverVersion(): Promise<string> {
   const rows = (await query('SELECT VERSION() AS v')) as { v: string }[];
   return rows[0].v;
-}
-
-/** A row to insert; times in ms since the epoch (UTC), null for NULL. */
-export interface JobRowSpec {
-  path: string;
-  body: string;
-  interval: string | null;
-  oneOff: boolean;
-  nextRun: number | null;
-  nextSched: number;
-  createdAt: number;
-}
-
-export const COLUMNS =
-  'path, body, `interval`, cron, location, one_off, next_run, next_sched, triggered_at, attempts, last_run, last_status, last_error, created_at, updated_at';
-
-/** DATETIME(3) literal in UTC. */
-export function sqlTime(ms: number): string {
-  const iso = new Date(ms).toISOString();
-  return `'${iso.slice(0, 10)} ${iso.slice(11, 23)}'`;
-}
-
-function literal(text: string | null): string {
-  if (text === null) return 'NULL';
-  if (/['\\]/.test(text)) return mysql.escape(text);
-  return `'${text}'`;
-}
-
-export function rowValues(row: JobRowSpec): string {
-  const next = row.nextRun === null ? 'NULL' : sqlTime(row.nextRun);
-  const created = sqlTime(row.createdAt);
-  return `(${literal(row.path)},${literal(row.body)},${literal(row.interval)},NULL,'UTC',${row.oneOff ? 1 : 0},${next},${sqlTime(row.nextSched)},NULL,0,NULL,NULL,NULL,${created},${created})`;
 }
 
 /**
@@ -132,4 +86,76 @@ export async function insertJobs(
       }
     }),
   );
+}
+
+/** Whether the server has MariaDB's SEQUENCE engine (the virtual seq_<from>_to_<to> tables). */
+async function hasSequenceEngine(): Promise<boolean> {
+  const rows = (await query("SELECT SUPPORT AS support FROM information_schema.ENGINES WHERE ENGINE = 'SEQUENCE'")) as { support: string }[];
+  return rows.length > 0 && rows[0].support !== 'NO';
+}
+
+/** Secondary indexes of a table (name → columns in order), as information_schema has them. */
+async function secondaryIndexes(table: string): Promise<Map<string, string[]>> {
+  const rows = (await query(
+    "SELECT INDEX_NAME AS name, COLUMN_NAME AS col FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND INDEX_NAME <> 'PRIMARY' ORDER BY INDEX_NAME, SEQ_IN_INDEX",
+    [MYSQL.database, table],
+  )) as { name: string; col: string }[];
+  const indexes = new Map<string, string[]>();
+  for (const row of rows) indexes.set(row.name, [...(indexes.get(row.name) ?? []), row.col]);
+  return indexes;
+}
+
+/**
+ * Fills an empty table with farFutureJob(0..n-1, now) fast (not timed by any scenario): on
+ * MariaDB, INSERT ... SELECT from the SEQUENCE engine in chunks of `chunk` rows over two
+ * connections, with the secondary indexes dropped during the fill and rebuilt after it (one
+ * sorted build instead of n random inserts into a buffer pool far smaller than a 10 M-row index).
+ * Elsewhere, multi-row INSERTs built in Node (insertJobs). Sample rows are compared with
+ * farFutureJob, so the SQL mirror of it cannot drift.
+ */
+export async function fillFarFutureJobs(table: string, n: number, now: number, options: { chunk?: number; onProgress?: (done: number) => void } = {}): Promise<void> {
+  if (!(await hasSequenceEngine())) {
+    await insertJobs(table, n, (i) => farFutureJob(i, now), { onProgress: options.onProgress });
+    return;
+  }
+  const chunk = options.chunk ?? 500_000;
+  const indexes = await secondaryIndexes(table);
+  for (const name of indexes.keys()) await query(`ALTER TABLE \`${table}\` DROP INDEX \`${name}\``);
+  let next = 0;
+  let done = 0;
+  await Promise.all(
+    Array.from({ length: 2 }, async () => {
+      const connection = await mysql.createConnection(CONNECTION);
+      try {
+        while (next < n) {
+          const from = next;
+          const to = Math.min(n, from + chunk);
+          next = to;
+          await connection.query(`INSERT INTO \`${table}\` (${COLUMNS}) ${farFutureJobsSelect(from, to, now)}`);
+          done += to - from;
+          options.onProgress?.(done);
+        }
+      } finally {
+        await connection.end();
+      }
+    }),
+  );
+  for (const [name, columns] of indexes) await query(`ALTER TABLE \`${table}\` ADD INDEX \`${name}\` (${columns.map((c) => `\`${c}\``).join(', ')})`);
+  await checkFarFutureRows(table, n, now);
+}
+
+/** A few rows of a filled table against farFutureJob (first, last, some between). */
+async function checkFarFutureRows(table: string, n: number, now: number): Promise<void> {
+  const samples = [...new Set([0, 1, 9_999, 10_000, 123_457, Math.floor(n / 2), n - 1].filter((i) => i >= 0 && i < n))];
+  for (const i of samples) {
+    const job = farFutureJob(i, now);
+    const rows = (await query(
+      `SELECT \`interval\` AS iv, one_off AS oneOff, CAST(next_run AS CHAR) AS nextRun, CAST(next_sched AS CHAR) AS nextSched, CAST(created_at AS CHAR) AS createdAt FROM \`${table}\` WHERE path = ? AND body = ?`,
+      [job.path, job.body],
+    )) as { iv: string; oneOff: number; nextRun: string; nextSched: string; createdAt: string }[];
+    const expected = { iv: job.interval, oneOff: 0, nextRun: sqlTime(job.nextRun as number), nextSched: sqlTime(job.nextSched), createdAt: sqlTime(job.createdAt) };
+    const row = rows[0];
+    const got = row && { iv: row.iv, oneOff: Number(row.oneOff), nextRun: `'${row.nextRun}'`, nextSched: `'${row.nextSched}'`, createdAt: `'${row.createdAt}'` };
+    if (JSON.stringify(got) !== JSON.stringify(expected)) throw new Error(`row ${i} (${job.path}/${job.body}) is ${JSON.stringify(got)}, farFutureJob gives ${JSON.stringify(expected)}`);
+  }
 }

@@ -41,6 +41,8 @@ export interface ScenarioContext {
 export interface Scenario {
   name: string;
   title: string;
+  /** Too big for CI: skipped by --quick (even when named in --only). */
+  fullOnly?: boolean;
   run(ctx: ScenarioContext): Promise<ScenarioOutput>;
 }
 
