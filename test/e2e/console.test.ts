@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { DalgaClient, DalgaError } from '../../src/client/dalga-client.js';
 import { DalgaProcess, writeConfig } from '../helpers/dalga-process.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/databases.js';
 import { eventually } from '../helpers/eventually.js';
@@ -170,8 +171,11 @@ describe('the console at GET / in headless Chromium', { skip: chromiumMissing() 
     await page.getByRole('button', { name: 'check_feed', exact: true }).click();
     await waitInPage(page, textIs('d-schedule', 'every 60 s'));
 
-    const slots = ((await dalga.request('GET', '/jobs/check_feed/1234/slots')).json as { slots: string[] }).slots;
+    const client = new DalgaClient({ baseUrl: dalga.url });
+    const slots = await client.slots('check_feed', '1234');
     assert.equal(slots.length, 5);
+    assert.equal(slots[0], (await client.get('check_feed', '1234'))?.next_sched);
+    await assert.rejects(client.slots('missing', 'x', 5), (error: DalgaError) => error.status === 404);
     await waitInPage(page, `document.querySelectorAll('#slots li').length === 5`);
     const shown = await page.evaluate<string[]>(`Array.from(document.querySelectorAll('#slots li')).map((li) => li.textContent)`);
     assert.deepEqual(shown, slots.map((slot) => slot.replace('T', ' ').replace(/(\.\d+)?Z$/, ' UTC')));
