@@ -159,7 +159,7 @@ describe('the console at GET / in headless Chromium', { skip: chromiumMissing() 
 
     // On a phone-sized screen.
     await page.setViewportSize({ width: 390, height: 844 });
-    await page.screenshot({ path: join(SHOTS, 'jobs-phone.png'), fullPage: true });
+    await page.screenshot({ path: join(SHOTS, 'jobs-phone.png') });
     await page.setViewportSize({ width: 1400, height: 900 });
     t.diagnostic(`screenshots: ${SHOTS}`);
   });

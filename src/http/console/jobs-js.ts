@@ -9,6 +9,7 @@ import { $, el, setText } from './dom.js';
 import { lastStatusText, relative, scheduleText, timeText } from './format.js';
 
 export var PAGE_SIZE = 20;
+var COLUMNS = ['Path', 'Body', 'Schedule', 'Next run', 'Last status', 'Attempts'];
 
 /** Where the operator is in the list; kept across refreshes. cursors[i] opens page i. */
 export var list = { search: '', filter: 'all', page: 0, cursors: [null], nextCursor: null };
@@ -57,6 +58,8 @@ function drawJobs(jobs, selected, now, onOpen) {
       el('td', { text: job.attempts }),
     ]);
     row.dataset.key = key;
+    // Column names for the phone layout, where each row is a card (style.ts).
+    Array.from(row.children).forEach(function (cell, i) { cell.dataset.label = COLUMNS[i]; });
     if (job.attempts > 0) row.classList.add('failing');
     if (!job.enabled) row.classList.add('disabled');
     if (sameJob(job, selected)) row.classList.add('selected');

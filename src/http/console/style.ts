@@ -71,5 +71,16 @@ export const CONSOLE_CSS = `
   .error { background: #5c1d1d; color: #ffd7d7; padding: 6px 10px; border-radius: 4px; }
   dialog { background: var(--panel); color: var(--text); border: 1px solid var(--line); border-radius: 8px; max-width: 420px; }
   dialog::backdrop { background: rgba(0, 0, 0, .6); }
+  @media (max-width: 640px) {
+    .top { padding: 10px 8px; }
+    .charts { width: 100%; gap: 6px; }
+    .chart { flex: 1 1 0; min-width: 0; width: auto; padding: 4px 6px; }
+    .chart svg { width: 100%; }
+    /* The jobs table as cards: one job a card, each value under its column's name. */
+    #jobs thead { display: none; }
+    #jobs tr { display: grid; grid-template-columns: 1fr 1fr; gap: 2px 12px; padding: 8px 0; border-bottom: 1px solid var(--line); }
+    #jobs td { border: none; padding: 2px 4px; }
+    #jobs td::before { content: attr(data-label); display: block; color: var(--dim); font-size: 11px; }
+  }
   [hidden] { display: none !important; }
 `;
