@@ -14,6 +14,9 @@ var COLUMNS = ['Path', 'Body', 'Schedule', 'Next run', 'Last status', 'Attempts'
 /** Where the operator is in the list; kept across refreshes. cursors[i] opens page i. */
 export var list = { search: '', filter: 'all', page: 0, cursors: [null], nextCursor: null };
 
+/** The search, filter and page the table shows. */
+var drawnFor = null;
+
 export function resetPaging() {
   list.page = 0;
   list.cursors = [null];
@@ -24,13 +27,24 @@ export function sameJob(a, b) { return a !== null && b !== null && a.path === b.
 
 /** Fetches the current page and draws it; resolves with an error text, or null. */
 export async function loadJobs(selected, now, onOpen) {
+  var shown = JSON.stringify([list.search, list.filter, list.page]);
   var answer = await request('GET', 'jobs', {
     path: list.search,
     limit: String(PAGE_SIZE),
     cursor: list.cursors[list.page],
     status: list.filter === 'all' ? undefined : list.filter,
   });
-  if (!answer.ok) return 'jobs: ' + errorText(answer);
+  // The operator moved on while it was asked: the refresh that follows draws the new one.
+  if (shown !== JSON.stringify([list.search, list.filter, list.page])) return null;
+  if (!answer.ok) {
+    // Keep the last picture through a passing outage, but never show one search's jobs under another's.
+    if (shown !== drawnFor) {
+      list.nextCursor = null;
+      drawJobs([], selected, now, onOpen);
+    }
+    return 'jobs: ' + errorText(answer);
+  }
+  drawnFor = shown;
   list.nextCursor = answer.data.next_cursor;
   drawJobs(answer.data.jobs, selected, now, onOpen);
   return null;

@@ -55,7 +55,12 @@ async function refreshOnce() {
     return promise.then(function (problem) { if (problem) problems.push(problem); })
       .catch(function (error) { problems.push('no answer: ' + error.message); });
   };
-  var detail = selected === null ? Promise.resolve(null) : loadDetail(selected, now).then(function (found) {
+  var asked = selected;
+  var detail = asked === null ? Promise.resolve(null) : loadDetail(asked, now).then(function (found) {
+    if (selected !== asked) { // closed or another job opened meanwhile
+      if (selected === null) closeDetail();
+      return null;
+    }
     if (!found) { // deleted, here or elsewhere
       selected = null;
       closeDetail();
