@@ -13,7 +13,9 @@ import { lagSeconds } from './dispatch/lag.js';
 import { createHttpApp } from './http/http-app.js';
 import { debugPageRoutes } from './http/routes/debug-page.js';
 import { debugRoutes } from './http/routes/debug.js';
+import { consoleRoutes } from './http/routes/console.js';
 import { healthRoutes } from './http/routes/health.js';
+import { jobSlotsRoutes } from './http/routes/job-slots.js';
 import { jobsRoutes } from './http/routes/jobs.js';
 import { metricsRoutes } from './http/routes/metrics.js';
 import { openApiRoutes } from './http/routes/openapi.js';
@@ -228,6 +230,14 @@ export class Dalga {
         store: this.store,
         progress: this.progress,
       });
+      jobSlotsRoutes(router, {
+        get service() {
+          return scheduler().service;
+        },
+        progress: this.progress,
+        clock: this.clock,
+        fixedIntervals: config.jobs.fixedIntervals,
+      });
       statusRoutes(router, {
         scheduler: () => dalga.scheduler,
         activeInstance: () => (this.leadership.role === 'standby' ? this.lease.holder() : Promise.resolve(this.instanceId)),
@@ -245,6 +255,7 @@ export class Dalga {
       }
       metricsRoutes(router, { metrics: this.metrics });
       openApiRoutes(router, { version });
+      consoleRoutes(router, { debugPage: config.listen.debug });
     };
     const app = createHttpApp(log, addRoutes, {
       onRequest: this.metrics.observeRequest,

@@ -171,6 +171,17 @@ export class DalgaClient {
     return this.call<DalgaJob>('PATCH', jobPath(path, body), { enable: 'true' });
   }
 
+  /**
+   * The job's next regular slots (RFC 3339), soonest first: `count` of them (1..100, default 5);
+   * a one-off job has one. An unknown job throws a DalgaError with status 404.
+   */
+  async slots(path: string, body: string, count?: number): Promise<string[]> {
+    const answer = await this.call<{ slots: string[] }>('GET', `${jobPath(path, body)}/slots`, {
+      count: count === undefined ? undefined : String(count),
+    });
+    return answer.slots;
+  }
+
   /** Every job (optionally under a path prefix), in (path, body) order, fetched a page at a time. */
   async *list(options: ListOptions = {}): AsyncGenerator<DalgaJob, void, undefined> {
     let cursor: string | undefined;

@@ -207,6 +207,7 @@ describe('live responses match the document', async () => {
   });
 
   const JOB = '/jobs/{path}/{body}';
+  const SLOTS = '/jobs/{path}/{body}/slots';
   const LONG = 'x'.repeat(256);
   const BIG_FORM = { body: `interval=60&location=${'x'.repeat(70_000)}`, headers: { 'content-type': 'application/x-www-form-urlencoded' } };
 
@@ -226,6 +227,11 @@ describe('live responses match the document', async () => {
     await call('get', JOB, '/jobs/check_feed/1234', 200);
     await call('get', JOB, '/jobs/missing/1234', 404);
     await call('get', JOB, `/jobs/${LONG}/x`, 400);
+    const slots = await call('get', SLOTS, '/jobs/check_feed/1234/slots', 200);
+    assert.equal(slots.json.slots.length, 5);
+    await call('get', SLOTS, '/jobs/once/x/slots?count=100', 200);
+    await call('get', SLOTS, '/jobs/check_feed/1234/slots?count=0', 400);
+    await call('get', SLOTS, '/jobs/missing/1234/slots', 404);
 
     await call('patch', JOB, '/jobs/iso/x?disable=true', 200);
     await call('post', JOB, '/jobs/iso/x', 409); // disabled: enable it first
@@ -266,6 +272,9 @@ describe('live responses match the document', async () => {
     await call('get', '/debug/wheel', `/debug/wheel?level=${level.level}&slot=0`, 200);
     await call('get', '/debug/wheel', '/debug/wheel?level=0', 400);
     await call('get', '/debug', '/debug', 200);
+    await call('get', '/', '/', 200);
+    await call('get', '/console/{module}', '/console/main.js', 200);
+    await call('get', '/console/{module}', '/console/nope.js', 404);
   });
 
   test('503 answers while the database is unreachable', { skip: onMysql ? false : 'needs MariaDB' }, async () => {
@@ -282,13 +291,15 @@ describe('live responses match the document', async () => {
     }
   });
 
-  test('with [listen] token: 401 without it on every route but /healthz; debug = false: 404', async () => {
+  test('with [listen] token: 401 without it on every route but /healthz and the pages; debug = false: 404', async () => {
+    // Answered without the token: the liveness probe, and the pages and scripts, which carry no data (/debug is off here).
+    const open: Record<string, number> = { '/healthz': 200, '/': 200, '/console/{module}': 200, '/debug': 404 };
     for (const [template, item] of Object.entries(document.paths)) {
       for (const method of METHODS) {
         if (!item[method]) continue;
-        const url = template.replace('{path}', 'a').replace('{body}', 'b');
-        if (template === '/healthz') await call(method, template, url, 200, {}, guarded);
-        else await call(method, template, url, 401, { headers: { authorization: 'Bearer wrong' } }, guarded);
+        const url = template.replace('{path}', 'a').replace('{body}', 'b').replace('{module}', 'main.js');
+        const wrong = { headers: { authorization: 'Bearer wrong' } };
+        await call(method, template, url, open[template] ?? 401, wrong, guarded);
       }
     }
     const auth = { headers: { authorization: `Bearer ${TOKEN}` } };
@@ -300,7 +311,7 @@ describe('live responses match the document', async () => {
   test('every documented response was seen', () => {
     // Only while loading (GET of one job is answered from memory, so a database outage does not
     // reach it); the boot-progress test covers that 503.
-    const exempt = new Set(['GET /jobs/{path}/{body} 503']);
+    const exempt = new Set(['GET /jobs/{path}/{body} 503', 'GET /jobs/{path}/{body}/slots 503']);
     const missing: string[] = [];
     for (const [template, item] of Object.entries(document.paths)) {
       for (const method of METHODS) {

@@ -42,6 +42,16 @@ describe('security settings', () => {
     assert.equal((await dalga.request('GET', '/jobs/a/b', { headers: auth })).status, 200);
   });
 
+  test('the console page and its scripts load without the token and carry no data', async () => {
+    const page = await dalga.request('GET', '/');
+    assert.equal(page.status, 200);
+    assert.match(page.headers.get('content-type') ?? '', /^text\/html/);
+    const status = (await dalga.request('GET', '/status', { headers: auth })).json as { instance_id: string };
+    assert.ok(!page.text.includes(status.instance_id), 'no server data in the page');
+    assert.equal((await dalga.request('GET', '/console/main.js')).status, 200);
+    assert.equal((await dalga.request('PUT', '/console/main.js')).status, 401, 'only GET of the scripts is open');
+  });
+
   test('callbacks carry a Dalga-Signature the endpoint can verify', async () => {
     await dalga.request('PUT', '/jobs/signed/payload-1?one-off=true&immediate=true', { headers: auth });
     const [callback] = await stack.endpoint.waitFor((c) => c.path === '/signed');

@@ -45,6 +45,10 @@ function page(nonce: string): string {
   th, td { text-align: left; padding: 3px 8px; border-bottom: 1px solid var(--panel); font-variant-numeric: tabular-nums; }
   th { color: var(--dim); font-weight: 600; }
   td.key { font-family: ui-monospace, monospace; max-width: 420px; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+  .auth { background: var(--panel); border-radius: 6px; padding: 8px 12px; margin: 8px 0; display: flex; flex-wrap: wrap; gap: 8px; align-items: center; }
+  .auth[hidden] { display: none; }
+  .auth input, .auth button { font: inherit; padding: 4px 8px; }
+  :focus-visible { outline: 3px solid var(--accent); outline-offset: 2px; }
   .cols { display: grid; grid-template-columns: 1fr 1fr; gap: 20px; }
   @media (max-width: 900px) { .cols { grid-template-columns: 1fr; } }
 </style>
@@ -53,6 +57,12 @@ function page(nonce: string): string {
 <h1>Dalga timing wheel</h1>
 <div class="sub">now <span id="now">…</span> · wheel cursor <span id="cursor">…</span> · tick <span id="tick">…</span> · refreshed <span id="refreshed">never</span></div>
 <div class="error" id="error"></div>
+<form class="auth" id="auth" hidden>
+  <span id="auth-note">This server needs its API token ([listen] token).</span>
+  <label for="auth-token">API token</label>
+  <input id="auth-token" type="password" autocomplete="current-password" required>
+  <button type="submit">Use token</button>
+</form>
 <div class="tiles">
   <div class="tile"><div class="v" id="timers">…</div><div class="k">timers in the wheel</div></div>
   <div class="tile"><div class="v" id="in-flight">…</div><div class="k">callbacks in flight</div></div>
@@ -83,6 +93,10 @@ function page(nonce: string): string {
   // (No backslashes anywhere in this script: it lives in a template literal, which eats them.)
   var WHEEL_URL = location.pathname.replace(/[/]+$/, '') + '/wheel';
   var selected = null; // {level, slot}
+  // With [listen] token set: asked for once, kept in sessionStorage (shared with the console at /),
+  // sent as Authorization: Bearer. The page itself answers without it; /debug/wheel does not.
+  var TOKEN_KEY = 'dalga-token';
+  var waitingForToken = false;
   var $ = function (id) { return document.getElementById(id); };
 
   function duration(ms) {
@@ -192,14 +206,22 @@ function page(nonce: string): string {
   function refresh() {
     clearTimeout(timer);
     var url = WHEEL_URL + '?next=20' + (selected ? '&level=' + selected.level + '&slot=' + selected.slot : '');
-    fetch(url, { cache: 'no-store' })
+    if (waitingForToken) return;
+    var token = sessionStorage.getItem(TOKEN_KEY);
+    fetch(url, { cache: 'no-store', headers: token ? { authorization: 'Bearer ' + token } : {} })
       .then(function (response) {
+        if (response.status === 401) {
+          if (token !== null) sessionStorage.removeItem(TOKEN_KEY);
+          askToken(token !== null);
+          return null;
+        }
         return response.json().then(function (data) {
           if (!response.ok) throw new Error(data && data.error ? data.error : 'HTTP ' + response.status);
           return data;
         });
       })
       .then(function (data) {
+        if (data === null) return;
         var now = Date.parse(data.now);
         text('now', data.now);
         text('cursor', data.cursor);
@@ -223,8 +245,24 @@ function page(nonce: string): string {
         banner.textContent = 'refresh failed: ' + error.message;
         banner.style.display = 'block';
       })
-      .then(function () { timer = setTimeout(refresh, REFRESH_MS); });
+      .then(function () { if (!waitingForToken) timer = setTimeout(refresh, REFRESH_MS); });
   }
+
+  function askToken(refused) {
+    waitingForToken = true;
+    if (refused) text('auth-note', 'The server refused that token. Enter the API token again.');
+    $('auth').hidden = false;
+    $('auth-token').value = '';
+    $('auth-token').focus();
+  }
+  $('auth').addEventListener('submit', function (event) {
+    event.preventDefault();
+    if ($('auth-token').value === '') return;
+    sessionStorage.setItem(TOKEN_KEY, $('auth-token').value);
+    $('auth').hidden = true;
+    waitingForToken = false;
+    refresh();
+  });
   refresh();
 })();
 </script>
