@@ -97,7 +97,7 @@ export class Dalga {
       expected: null,
     };
     metrics.readFrom({
-      jobs: () => this.scheduler?.service.counts() ?? { total: 0, disabled: 0, writeBacksPending: 0 },
+      jobs: () => this.scheduler?.service.counts() ?? { total: 0, disabled: 0, failing: 0, writeBacksPending: 0 },
       wheelLevels: () => this.scheduler?.timer.wheel.stats().levels ?? [],
       dispatch: () => this.scheduler?.dispatcher.stats() ?? { running: 0, waiting: 0 },
       lagSeconds: () => lagSeconds(this.scheduler?.dispatcher.stats().oldestWaitingDue ?? null, clock.now()),

@@ -6,7 +6,7 @@ import { CALLBACK_OUTCOMES, callbackOutcome } from './callback-outcome.js';
 
 /** What the gauges read at scrape time; everything else is pushed through the observe* methods. */
 export interface MetricsSources {
-  jobs(): { total: number; disabled: number; writeBacksPending: number };
+  jobs(): { total: number; disabled: number; failing: number; writeBacksPending: number };
   /** Timers per wheel level (WheelStats.levels). */
   wheelLevels(): readonly { level: number; timers: number }[];
   dispatch(): { running: number; waiting: number };
@@ -66,6 +66,7 @@ export class Metrics {
     };
     readGauge('jobs', 'Jobs held (the whole table, loaded into memory).', (s) => s.jobs().total);
     readGauge('jobs_disabled', 'Jobs disabled (never fire until enabled).', (s) => s.jobs().disabled);
+    readGauge('jobs_failing', 'Jobs whose last callback attempt failed.', (s) => s.jobs().failing);
     readGauge(
       'write_backs_pending',
       'Run outcomes not yet written to the database (grows while the database is down).',

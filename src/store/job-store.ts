@@ -66,6 +66,16 @@ export interface JobPage {
   last: JobKeyParts | null;
 }
 
+export interface JobPageQuery {
+  /** Only jobs whose path starts with this. */
+  prefix?: string;
+  /** Only failing jobs (their last attempt failed: attempts > 0), or only disabled ones. */
+  status?: 'failing' | 'disabled';
+  /** Key of the last job of the previous page. */
+  after: JobKeyParts | null;
+  limit: number;
+}
+
 /** The query builder's alias for the jobs table. */
 const ALIAS = 'j';
 
@@ -158,7 +168,7 @@ export class JobStore {
   }
 
   /** Jobs ordered by key, after the given key, optionally only paths starting with `prefix`. */
-  async page(query: { prefix?: string; after: JobKeyParts | null; limit: number }): Promise<JobPage> {
+  async page(query: JobPageQuery): Promise<JobPage> {
     // One row more than asked tells whether there is a next page.
     const rows = await this.rawPage({ ...query, limit: Math.trunc(query.limit) + 1 });
     const jobs = rows.slice(0, query.limit).map((row) => this.columns.fromRecord(row));
@@ -241,8 +251,10 @@ export class JobStore {
     return query;
   }
 
-  private async rawPage(query: { prefix?: string; after: JobKeyParts | null; limit: number }): Promise<Record<string, unknown>[]> {
+  private async rawPage(query: JobPageQuery): Promise<Record<string, unknown>[]> {
     let select = this.select();
+    if (query.status === 'failing') select = select.andWhere(`${ALIAS}.attempts > 0`);
+    if (query.status === 'disabled') select = select.andWhere(`${ALIAS}.nextRun IS NULL`);
     if (query.prefix) {
       // A byte-wise range instead of LIKE: no wildcards to escape, and SQLite's LIKE ignores case.
       select = select.andWhere(`${ALIAS}.path >= :low AND ${ALIAS}.path < :high`, { low: query.prefix, high: `${query.prefix}\u{10FFFF}` });

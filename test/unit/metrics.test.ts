@@ -17,7 +17,7 @@ function sample(text: string, series: string): number | undefined {
 
 function sources(overrides: Partial<MetricsSources> = {}): MetricsSources {
   return {
-    jobs: () => ({ total: 12, disabled: 3, writeBacksPending: 2 }),
+    jobs: () => ({ total: 12, disabled: 3, failing: 4, writeBacksPending: 2 }),
     wheelLevels: () => [
       { level: 0, timers: 4 },
       { level: 1, timers: 0 },
@@ -55,10 +55,11 @@ describe('Metrics', () => {
   test('gauges are read from the sources at scrape time', async () => {
     const m = metrics();
     let total = 12;
-    m.readFrom(sources({ jobs: () => ({ total, disabled: 3, writeBacksPending: 2 }) }));
+    m.readFrom(sources({ jobs: () => ({ total, disabled: 3, failing: 4, writeBacksPending: 2 }) }));
     let text = await m.text();
     assert.equal(sample(text, 'dalga_jobs'), 12);
     assert.equal(sample(text, 'dalga_jobs_disabled'), 3);
+    assert.equal(sample(text, 'dalga_jobs_failing'), 4);
     assert.equal(sample(text, 'dalga_write_backs_pending'), 2);
     assert.equal(sample(text, 'dalga_callbacks_in_flight'), 7);
     assert.equal(sample(text, 'dalga_callbacks_waiting'), 9);

@@ -55,6 +55,11 @@ function decodeCursor(cursor: string): { path: string; body: string } {
   throw new HttpError(400, 'cursor: not a cursor returned by GET /jobs');
 }
 
+function listStatus(text: string | undefined): 'failing' | 'disabled' | undefined {
+  if (text === undefined || text === 'failing' || text === 'disabled') return text;
+  throw new HttpError(400, 'status: must be failing or disabled');
+}
+
 function decodeRunCursor(cursor: string): string {
   const id = Buffer.from(cursor, 'base64url').toString('utf8');
   if (!/^\d{1,20}$/.test(id)) throw new HttpError(400, 'cursor: not a cursor returned by GET /jobs/<path>/<body>/runs');
@@ -79,10 +84,10 @@ export function jobsRoutes(router: Router, deps: JobsRouteDeps): void {
   };
 
   router.get('/jobs', whenLoaded, async (ctx) => {
-    const params = requestParams(ctx, ['path', 'limit', 'cursor'] as const);
+    const params = requestParams(ctx, ['path', 'limit', 'cursor', 'status'] as const);
     const limit = pageLimit(params.limit);
     const after = params.cursor ? decodeCursor(params.cursor) : null;
-    const page = await store.page({ prefix: params.path, after, limit });
+    const page = await store.page({ prefix: params.path, status: listStatus(params.status), after, limit });
     ctx.body = { jobs: page.jobs.map(jobJson), next_cursor: page.last ? encodeCursor(page.last) : null };
   });
 

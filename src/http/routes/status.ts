@@ -19,7 +19,7 @@ export interface StatusDeps {
   progress: LoadProgress;
 }
 
-const NO_JOBS = { total: 0, disabled: 0, writeBacksPending: 0 };
+const NO_JOBS = { total: 0, disabled: 0, failing: 0, writeBacksPending: 0 };
 const NO_DISPATCH = { running: 0, waiting: 0, oldestWaitingDue: null };
 
 /** GET /status: the counts an operator looks at first, and this server's role. */
@@ -35,6 +35,8 @@ export function statusRoutes(router: Router, deps: StatusDeps): void {
       pending_jobs: dispatch.waiting,
       running_jobs: dispatch.running,
       disabled_jobs: counts.disabled,
+      // Jobs whose last attempt failed (waiting to retry, or disabled by retry_stop_after).
+      failing_jobs: counts.failing,
       lag: lagSeconds(dispatch.oldestWaitingDue, now),
       instance_id: deps.instanceId,
       version: deps.version,
