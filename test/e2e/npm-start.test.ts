@@ -81,8 +81,8 @@ describe('npm start', () => {
           const line = output.split('\n').find((text) => text.startsWith('{') && text.includes('"msg":"listening"'));
           return line ? (JSON.parse(line) as { pid: number }).pid : null;
         });
-        assert.notEqual(serverPid, npm.pid, 'the server is npm'\''s child, not npm itself');
-        assert.equal(parentOf(serverPid), npm.pid, 'the server is npm'\''s child (no shell between them to swallow the signal)');
+        assert.notEqual(serverPid, npm.pid, "the server is npm's child, not npm itself");
+        assert.equal(parentOf(serverPid), npm.pid, "the server is npm's child (no shell between them to swallow the signal)");
         assert.doesNotMatch(output, /tsx/, 'npm start runs dist/, not the source through tsx');
 
         npm.kill(signal);
