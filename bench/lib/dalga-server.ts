@@ -137,7 +137,7 @@ export class DalgaServer {
     }
   }
 
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  // biome-ignore lint/suspicious/noExplicitAny: scenarios read the fields they report
   async status(): Promise<any> {
     const response = await httpGet(`${this.url}/status`);
     if (response.status !== 200) throw new Error(`/status answered ${response.status}: ${response.text}`);

@@ -50,11 +50,20 @@ export interface DalgaStatus {
   instance_id: string;
   version: string;
   database: 'mysql' | 'sqlite';
-  state: 'loading' | 'ready' | 'stopping';
+  /** standby: another server is active on the table; suspended: the lease cannot be renewed (database unreachable). */
+  state: 'standby' | 'loading' | 'ready' | 'suspended' | 'stopping';
+  role: 'active' | 'standby';
+  /** Instance id of the server that fires the jobs (holds the table's lease); null when none does. */
+  active_instance: string | null;
   loaded_jobs: number;
   expected_jobs: number | null;
   write_backs_pending: number;
   uptime: number;
+}
+
+/** The body of a non-2xx answer from Dalga. */
+interface DalgaErrorBody {
+  error: string;
 }
 
 /** A time given as a Date or as RFC 3339 text. */
@@ -242,8 +251,8 @@ function scheduleQuery(options: ScheduleOptions): Query {
 function errorMessage(text: string, response: Response): string {
   try {
     const parsed: unknown = JSON.parse(text);
-    if (parsed && typeof parsed === 'object' && typeof (parsed as { error?: unknown }).error === 'string') {
-      return (parsed as { error: string }).error;
+    if (parsed && typeof parsed === 'object' && typeof (parsed as Partial<Record<keyof DalgaErrorBody, unknown>>).error === 'string') {
+      return (parsed as DalgaErrorBody).error;
     }
   } catch {
     // not JSON

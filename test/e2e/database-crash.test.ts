@@ -61,7 +61,7 @@ describe('the database crashes under load (mysql, a private MariaDB)', async () 
 
   /** One worker's load: its own keys, one write at a time, until `stop()`. */
   async function worker(id: number, running: () => boolean): Promise<void> {
-    for (let op = 0; running(); op++) {
+    while (running()) {
       const key = `w${id}/${random.int(KEYS_PER_WORKER)}`;
       const entry = history.get(key) ?? { acknowledged: 'absent', uncertain: [] };
       history.set(key, entry);

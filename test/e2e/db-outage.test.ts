@@ -441,7 +441,7 @@ describe('slow database: added latency, then a hung database', { skip: await ski
     assert.ok(put.ms <= BOUND_MS, `PUT took ${Math.round(put.ms)} ms`);
     const list = await boundedRequest(dalga.url, 'GET', '/jobs?path=slow-ok', DEADLINE_MS);
     assert.equal(list.status, 200, JSON.stringify(list.json));
-    assert.deepEqual((list.json?.jobs as { path: string }[]).map((job) => job.path), ['slow-ok']);
+    assert.deepEqual((list.json!.jobs as { path: string }[]).map((job) => job.path), ['slow-ok']);
     const ready = await boundedRequest(dalga.url, 'GET', '/readyz', DEADLINE_MS);
     assert.equal(ready.status, 200, JSON.stringify(ready.json));
     const slowMs = Math.max(put.ms, list.ms, ready.ms);

@@ -18,7 +18,7 @@ import {
   parseBoolean,
   parseJobSpec,
   parseRfc3339,
-  PUT_PARAMETERS,
+  type PUT_PARAMETERS,
   recurrenceOf,
   type JobSpec,
 } from '../../src/jobs/job-spec.js';

@@ -446,7 +446,11 @@ describe('randomization_factor: next_run spread after the slot, next_sched not',
 
   test('random() is called once per success', () => {
     let calls = 0;
-    applyOutcome(job(), ok(T), policy({ randomizationFactor: 0.5, random: () => (calls++, 0.5) }));
+    const random = () => {
+      calls++;
+      return 0.5;
+    };
+    applyOutcome(job(), ok(T), policy({ randomizationFactor: 0.5, random }));
     assert.equal(calls, 1);
   });
 
