@@ -285,7 +285,9 @@ export class Dalga {
     // good part of the load, and the count is only for the progress percentage.
     void this.store.count().then(
       (count) => {
-        if (this.scheduler === scheduler) this.progress.expected = count;
+        if (this.scheduler !== scheduler) return;
+        this.progress.expected = count;
+        scheduler.service.reserve(count);
       },
       () => {},
     );

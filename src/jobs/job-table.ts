@@ -1,5 +1,6 @@
 import { jobKey } from './job-key.js';
 import type { Job } from './job.js';
+import { KeyIndex } from './key-index.js';
 import { ValuePool } from './value-pool.js';
 
 /**
@@ -31,8 +32,8 @@ const sameSchedule = (a: Schedule, b: Schedule): boolean =>
 const INITIAL_CAPACITY = 1_024;
 
 export class JobTable {
-  private readonly ids = new Map<string, number>();
   private readonly keys: (string | undefined)[] = [];
+  private readonly ids = new KeyIndex(this.keys);
   private readonly freeIds: number[] = [];
   private readonly schedules = new ValuePool<Schedule>();
   private readonly errors = new ValuePool<string>();
@@ -57,6 +58,12 @@ export class JobTable {
     return this.ids.size;
   }
 
+  /** Room for `jobs` jobs at once (a boot that knows its row count): see TimingWheel.reserve. */
+  reserve(jobs: number): void {
+    if (jobs > this.capacity) this.grow(jobs);
+    this.ids.reserve(jobs);
+  }
+
   idOf(key: string): number | undefined {
     return this.ids.get(key);
   }
@@ -71,7 +78,7 @@ export class JobTable {
     const id = this.freeIds.pop() ?? this.keys.length;
     if (id >= this.capacity) this.grow(this.capacity * 2);
     this.keys[id] = key;
-    this.ids.set(key, id);
+    this.ids.add(key, id);
     this.scheduleIds[id] = this.acquireSchedule(job);
     this.errorIds[id] = job.lastError === null ? -1 : this.acquireError(job.lastError);
     this.writeColumns(id, job);
@@ -175,7 +182,7 @@ export class JobTable {
 
   /** Job numbers in use, in no particular order. */
   *jobIds(): IterableIterator<number> {
-    yield* this.ids.values();
+    yield* this.ids.ids();
   }
 
   /** Distinct interned values (schedules, error texts), for the debug view. */

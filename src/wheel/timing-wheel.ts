@@ -507,12 +507,20 @@ export class TimingWheel<K> {
     this.freeHead = i;
   }
 
-  private grow(): void {
-    const f64 = new Float64Array(this.capacity * 2 * F64_STRIDE);
+  /**
+   * Room for `timers` records at once (a boot that knows its row count): growing by doubling to
+   * millions leaves the freed smaller buffers in the process's memory.
+   */
+  reserve(timers: number): void {
+    if (timers > this.capacity) this.grow(timers);
+  }
+
+  private grow(capacity = this.capacity * 2): void {
+    const f64 = new Float64Array(capacity * F64_STRIDE);
     f64.set(this.f64);
     this.f64 = f64;
     this.i32 = new Int32Array(f64.buffer);
-    this.capacity *= 2;
+    this.capacity = capacity;
   }
 
   /** Put timer i (due > now, so d >= cur) into the wheel at its placement for the current tick. */
