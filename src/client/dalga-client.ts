@@ -45,6 +45,8 @@ export interface DalgaStatus {
   pending_jobs: number;
   running_jobs: number;
   disabled_jobs: number;
+  /** Jobs whose last callback attempt failed. */
+  failing_jobs: number;
   /** Seconds since the oldest pending job was due; 0 if none. */
   lag: number;
   instance_id: string;
@@ -98,6 +100,8 @@ export type ScheduleOptions = PeriodicSchedule | OneOffSchedule;
 export interface ListOptions {
   /** Only jobs whose path starts with this prefix. */
   path?: string;
+  /** Only failing jobs (their last attempt failed), or only disabled ones. */
+  status?: 'failing' | 'disabled';
   /** Jobs per request (page size, 1..1000; the server's default is 100). The iterator still yields every job. */
   limit?: number;
 }
@@ -128,6 +132,28 @@ export class DalgaError extends Error {
 
 interface JobPage {
   jobs: DalgaJob[];
+  next_cursor: string | null;
+}
+
+/** One callback attempt, as the run history keeps it (times RFC 3339, UTC). */
+export interface DalgaRun {
+  /** The slot served (Dalga-Sched). */
+  sched: string;
+  /** Dalga-Attempt: 1 for the slot's first try. */
+  attempt: number;
+  /** The server that made the callback. */
+  instance: string;
+  started_at: string;
+  finished_at: string;
+  /** HTTP status; null when there was no answer. */
+  status: number | null;
+  error: string | null;
+}
+
+/** A page of a job's run history, newest first. */
+export interface RunPage {
+  runs: DalgaRun[];
+  /** Pass as `cursor` for the next (older) page; null on the last. */
   next_cursor: string | null;
 }
 
@@ -191,12 +217,21 @@ export class DalgaClient {
     return answer.slots;
   }
 
-  /** Every job (optionally under a path prefix), in (path, body) order, fetched a page at a time. */
+  /** A page of the job's run history, newest first (`cursor`: the previous page's next_cursor). */
+  runs(path: string, body: string, options: { limit?: number; cursor?: string } = {}): Promise<RunPage> {
+    return this.call<RunPage>('GET', `${jobPath(path, body)}/runs`, {
+      limit: options.limit === undefined ? undefined : String(options.limit),
+      cursor: options.cursor,
+    });
+  }
+
+  /** Every job (optionally under a path prefix, or only failing or disabled ones), in (path, body) order, fetched a page at a time. */
   async *list(options: ListOptions = {}): AsyncGenerator<DalgaJob, void, undefined> {
     let cursor: string | undefined;
     do {
       const page: JobPage = await this.call<JobPage>('GET', '/jobs', {
         path: options.path,
+        status: options.status,
         limit: options.limit === undefined ? undefined : String(options.limit),
         cursor,
       });

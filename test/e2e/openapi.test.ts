@@ -208,6 +208,7 @@ describe('live responses match the document', async () => {
 
   const JOB = '/jobs/{path}/{body}';
   const SLOTS = '/jobs/{path}/{body}/slots';
+  const RUNS = '/jobs/{path}/{body}/runs';
   const LONG = 'x'.repeat(256);
   const BIG_FORM = { body: `interval=60&location=${'x'.repeat(70_000)}`, headers: { 'content-type': 'application/x-www-form-urlencoded' } };
 
@@ -232,6 +233,9 @@ describe('live responses match the document', async () => {
     await call('get', SLOTS, '/jobs/once/x/slots?count=100', 200);
     await call('get', SLOTS, '/jobs/check_feed/1234/slots?count=0', 400);
     await call('get', SLOTS, '/jobs/missing/1234/slots', 404);
+    await call('get', RUNS, '/jobs/check_feed/1234/runs?limit=5', 200);
+    await call('get', RUNS, '/jobs/check_feed/1234/runs?cursor=nonsense', 400);
+    await call('get', RUNS, '/jobs/missing/1234/runs', 404);
 
     await call('patch', JOB, '/jobs/iso/x?disable=true', 200);
     await call('post', JOB, '/jobs/iso/x', 409); // disabled: enable it first
@@ -254,6 +258,8 @@ describe('live responses match the document', async () => {
     const page = await call('get', '/jobs', '/jobs?limit=1', 200);
     await call('get', '/jobs', `/jobs?limit=1&cursor=${encodeURIComponent(page.json.next_cursor)}`, 200);
     await call('get', '/jobs', '/jobs?path=reports', 200);
+    await call('get', '/jobs', '/jobs?status=failing', 200);
+    await call('get', '/jobs', '/jobs?status=disabled&path=iso', 200);
     await call('get', '/jobs', '/jobs?limit=0', 400);
     await call('get', '/jobs', '/jobs?cursor=nonsense', 400);
   });
@@ -286,6 +292,7 @@ describe('live responses match the document', async () => {
       await call('post', JOB, '/jobs/check_feed/1234', 503);
       await call('patch', JOB, '/jobs/check_feed/1234?disable=true', 503);
       await call('get', '/jobs', '/jobs', 503);
+      await call('get', RUNS, '/jobs/check_feed/1234/runs', 503);
     } finally {
       proxy?.resume();
     }

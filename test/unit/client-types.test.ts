@@ -18,6 +18,8 @@ const PAIRS: Record<string, string> = {
   Job: 'DalgaJob',
   Status: 'DalgaStatus',
   JobPage: 'JobPage',
+  Run: 'DalgaRun',
+  RunPage: 'RunPage',
   Error: 'DalgaErrorBody',
 };
 
