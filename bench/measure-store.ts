@@ -54,7 +54,15 @@ async function best(runs: number, measure: () => Promise<void>): Promise<number>
 const table = benchTable('store');
 await createJobsTable(table);
 try {
-  await insertJobs(table, ROWS, (i) => ({ path: `p${i % 100}`, body: `b${String(i).padStart(8, '0')}`, interval: '60', oneOff: false, nextRun: T0 + i, nextSched: T0 + i, createdAt: T0 }));
+  await insertJobs(table, ROWS, (i) => ({
+    path: `p${i % 100}`,
+    body: `b${String(i).padStart(8, '0')}`,
+    interval: '60',
+    oneOff: false,
+    nextRun: T0 + i,
+    nextSched: T0 + i,
+    createdAt: T0,
+  }));
   const store = await JobStore.open(mysqlSettings(table));
   const dataSource = store.dataSource;
   const metadata = dataSource.entityMetadatas[0];
@@ -86,7 +94,10 @@ try {
     await lease.close();
     const generated = await best(1, async () => {
       for (let round = 0; round < UPSERT_ROUNDS; round++) {
-        await store.upsertMany(fence, Array.from({ length: UPSERT_ROWS }, (_, i) => job(i, round)));
+        await store.upsertMany(
+          fence,
+          Array.from({ length: UPSERT_ROWS }, (_, i) => job(i, round)),
+        );
       }
     });
     const repository = dataSource.getRepository(metadata.target);
@@ -101,7 +112,10 @@ try {
     };
     const upsert = await best(1, async () => {
       for (let round = 0; round < UPSERT_ROUNDS; round++) {
-        await repository.upsert(Array.from({ length: UPSERT_ROWS }, (_, i) => entityRow(job(i, round + UPSERT_ROUNDS))), ['path', 'body']);
+        await repository.upsert(
+          Array.from({ length: UPSERT_ROWS }, (_, i) => entityRow(job(i, round + UPSERT_ROUNDS))),
+          ['path', 'body'],
+        );
       }
     });
     console.log(

@@ -118,7 +118,9 @@ async function main(): Promise<number> {
   const out: string[] = [];
   out.push(`## Dalga benchmarks: ${args.mode} run, ${results.startedAt}, ${results.seconds} s`);
   out.push('');
-  out.push(`Machine: ${machine.cpus} × ${machine.cpu}, ${machine.memoryGb} GB, Node ${machine.node}, MariaDB ${machine.mariadb}; server: ${machine.server}; load average at start ${machine.loadAverage.join(' / ')}.`);
+  out.push(
+    `Machine: ${machine.cpus} × ${machine.cpu}, ${machine.memoryGb} GB, Node ${machine.node}, MariaDB ${machine.mariadb}; server: ${machine.server}; load average at start ${machine.loadAverage.join(' / ')}.`,
+  );
   out.push('Ratio = Dalga / baseline, both measured in this run. "full-run ratio" is the one recorded in bench/results/baseline.json.');
   out.push('');
   out.push(resultsTable(results, recorded));

@@ -317,7 +317,10 @@ export class Dalga {
     }
     if (this.scheduler !== scheduler) return; // another server took over meanwhile
     this.progress.loaded = scheduler.service.counts().total;
-    log.info({ jobs: this.progress.loaded, ms: Math.round(this.clock.monotonic() - started), database: describe(this.options.config.database) }, 'ready');
+    log.info(
+      { jobs: this.progress.loaded, ms: Math.round(this.clock.monotonic() - started), database: describe(this.options.config.database) },
+      'ready',
+    );
   }
 
   /** Graceful stop; safe to call more than once. */

@@ -1,6 +1,13 @@
 /** The booleans Dalga accepts, in config files and API parameters alike (case-insensitive). */
 const BOOLEANS: Record<string, boolean> = {
-  true: true, false: false, '1': true, '0': false, yes: true, no: false, on: true, off: false,
+  true: true,
+  false: false,
+  '1': true,
+  '0': false,
+  yes: true,
+  no: false,
+  on: true,
+  off: false,
 };
 
 export const BOOLEAN_WORDS = 'true/false/1/0/yes/no/on/off';

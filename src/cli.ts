@@ -104,7 +104,13 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  if (error instanceof TableMissingError || error instanceof TableOutdatedError || error instanceof InstanceLockError || error instanceof StoreUnavailableError || error instanceof ListenError) {
+  if (
+    error instanceof TableMissingError ||
+    error instanceof TableOutdatedError ||
+    error instanceof InstanceLockError ||
+    error instanceof StoreUnavailableError ||
+    error instanceof ListenError
+  ) {
     fail(error.message, 1);
   }
   process.stderr.write(`dalga: ${(error as Error).stack ?? String(error)}\n`);

@@ -91,7 +91,13 @@ export class Scheduler {
       onRun: (ticket, result) => {
         metrics.observeCallback(result);
         log.debug(
-          { job: { path: ticket.job.path, body: ticket.job.body }, attempt: ticket.attempt, status: result.status, error: result.error, ms: result.finishedAt - result.startedAt },
+          {
+            job: { path: ticket.job.path, body: ticket.job.body },
+            attempt: ticket.attempt,
+            status: result.status,
+            error: result.error,
+            ms: result.finishedAt - result.startedAt,
+          },
           'callback',
         );
       },

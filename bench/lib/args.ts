@@ -39,7 +39,12 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
   if (!['auto', 'dist', 'tsx'].includes(values.server as string)) throw new Error(`--server: expected auto, dist or tsx\n${USAGE}`);
   return {
     mode: values.quick ? 'quick' : 'full',
-    only: values.only ? values.only.split(',').map((name) => name.trim()).filter(Boolean) : null,
+    only: values.only
+      ? values.only
+          .split(',')
+          .map((name) => name.trim())
+          .filter(Boolean)
+      : null,
     server: values.server as BenchArgs['server'],
     profile: values.profile as boolean,
     saveBaseline: values['save-baseline'] as boolean,

@@ -20,7 +20,12 @@ export function killAllChildren(): void {
  * Runs a worker script (bench/workers/*.ts) to completion in a fresh process; its last stdout
  * line is JSON. Rejects on a non-zero exit or a timeout.
  */
-export function runWorker<T>(runtime: Runtime, script: string, input: unknown, options: { nodeFlags?: string[]; timeoutMs?: number } = {}): Promise<WorkerResult<T>> {
+export function runWorker<T>(
+  runtime: Runtime,
+  script: string,
+  input: unknown,
+  options: { nodeFlags?: string[]; timeoutMs?: number } = {},
+): Promise<WorkerResult<T>> {
   const { command, args, env } = nodeCommand(runtime, script, [JSON.stringify(input)], options.nodeFlags ?? []);
   const started = performance.now();
   return new Promise((resolve, reject) => {
@@ -50,7 +55,11 @@ export function runWorker<T>(runtime: Runtime, script: string, input: unknown, o
 }
 
 /** A long-running worker (a baseline server): resolves with its first stdout JSON line once it prints one. */
-export async function startWorker<T>(runtime: Runtime, script: string, input: unknown): Promise<{ child: ChildProcess; hello: T; stop: () => Promise<void> }> {
+export async function startWorker<T>(
+  runtime: Runtime,
+  script: string,
+  input: unknown,
+): Promise<{ child: ChildProcess; hello: T; stop: () => Promise<void> }> {
   const { command, args, env } = nodeCommand(runtime, script, [JSON.stringify(input)]);
   const child = spawn(command, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   liveChildren.add(child);

@@ -15,7 +15,13 @@ export function sleep(ms: number): Promise<void> {
 }
 
 /** Polls probe until accept(value); throws with `what` after timeoutMs. */
-export async function waitUntil<T>(probe: () => Promise<T>, accept: (value: T) => boolean, what: string, timeoutMs: number, everyMs = 50): Promise<T> {
+export async function waitUntil<T>(
+  probe: () => Promise<T>,
+  accept: (value: T) => boolean,
+  what: string,
+  timeoutMs: number,
+  everyMs = 50,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();

@@ -72,7 +72,9 @@ export class LoadClient {
           res.on('data', (chunk: Buffer) => {
             if (keep && text.length < 500) text += chunk.toString();
           });
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, startedAt, endedAt: nowMs(), error: keep ? `status ${res.statusCode}: ${text}` : null }));
+          res.on('end', () =>
+            resolve({ status: res.statusCode ?? 0, startedAt, endedAt: nowMs(), error: keep ? `status ${res.statusCode}: ${text}` : null }),
+          );
           res.on('error', (error) => resolve({ status: 0, startedAt, endedAt: nowMs(), error: error.message }));
         },
       );
@@ -123,7 +125,15 @@ export async function closedLoop(options: {
   );
   const durationMs = nowMs() - started;
   client.close();
-  return { requests: latencies.length, errors, errorSamples, durationMs, perSecond: (latencies.length / durationMs) * 1000, latencyMs: summarize(latencies.values()), statuses };
+  return {
+    requests: latencies.length,
+    errors,
+    errorSamples,
+    durationMs,
+    perSecond: (latencies.length / durationMs) * 1000,
+    latencyMs: summarize(latencies.values()),
+    statuses,
+  };
 }
 
 /**

@@ -113,7 +113,12 @@ async function secondaryIndexes(table: string): Promise<Map<string, string[]>> {
  * Elsewhere, multi-row INSERTs built in Node (insertJobs). Sample rows are compared with
  * farFutureJob, so the SQL mirror of it cannot drift.
  */
-export async function fillFarFutureJobs(table: string, n: number, now: number, options: { chunk?: number; onProgress?: (done: number) => void } = {}): Promise<void> {
+export async function fillFarFutureJobs(
+  table: string,
+  n: number,
+  now: number,
+  options: { chunk?: number; onProgress?: (done: number) => void } = {},
+): Promise<void> {
   if (!(await hasSequenceEngine())) {
     await insertJobs(table, n, (i) => farFutureJob(i, now), { onProgress: options.onProgress });
     return;
@@ -153,9 +158,22 @@ async function checkFarFutureRows(table: string, n: number, now: number): Promis
       `SELECT \`interval\` AS iv, one_off AS oneOff, CAST(next_run AS CHAR) AS nextRun, CAST(next_sched AS CHAR) AS nextSched, CAST(created_at AS CHAR) AS createdAt FROM \`${table}\` WHERE path = ? AND body = ?`,
       [job.path, job.body],
     )) as { iv: string; oneOff: number; nextRun: string; nextSched: string; createdAt: string }[];
-    const expected = { iv: job.interval, oneOff: 0, nextRun: sqlTime(job.nextRun as number), nextSched: sqlTime(job.nextSched), createdAt: sqlTime(job.createdAt) };
+    const expected = {
+      iv: job.interval,
+      oneOff: 0,
+      nextRun: sqlTime(job.nextRun as number),
+      nextSched: sqlTime(job.nextSched),
+      createdAt: sqlTime(job.createdAt),
+    };
     const row = rows[0];
-    const got = row && { iv: row.iv, oneOff: Number(row.oneOff), nextRun: `'${row.nextRun}'`, nextSched: `'${row.nextSched}'`, createdAt: `'${row.createdAt}'` };
-    if (JSON.stringify(got) !== JSON.stringify(expected)) throw new Error(`row ${i} (${job.path}/${job.body}) is ${JSON.stringify(got)}, farFutureJob gives ${JSON.stringify(expected)}`);
+    const got = row && {
+      iv: row.iv,
+      oneOff: Number(row.oneOff),
+      nextRun: `'${row.nextRun}'`,
+      nextSched: `'${row.nextSched}'`,
+      createdAt: `'${row.createdAt}'`,
+    };
+    if (JSON.stringify(got) !== JSON.stringify(expected))
+      throw new Error(`row ${i} (${job.path}/${job.body}) is ${JSON.stringify(got)}, farFutureJob gives ${JSON.stringify(expected)}`);
   }
 }

@@ -72,12 +72,28 @@ function met(row: Row): string {
 
 /** The table: one row per figure, failed scenarios as one row with their error. */
 export function resultsTable(results: RunResults, recorded: RecordedBaseline | null): string {
-  const headers = ['figure', 'Dalga', 'baseline', 'ratio', `full-run ratio${recorded ? ` (${recorded.recordedAt.slice(0, 10)})` : ''}`, 'target', 'met?'];
+  const headers = [
+    'figure',
+    'Dalga',
+    'baseline',
+    'ratio',
+    `full-run ratio${recorded ? ` (${recorded.recordedAt.slice(0, 10)})` : ''}`,
+    'target',
+    'met?',
+  ];
   const rows: string[][] = [];
   for (const scenario of results.scenarios) {
     for (const row of scenario.rows) {
       const before = recorded?.ratios[row.id];
-      rows.push([row.figure, row.dalga, row.baseline, formatRatio(row.ratio), before === undefined ? '—' : formatRatio(before), row.target, met(row)]);
+      rows.push([
+        row.figure,
+        row.dalga,
+        row.baseline,
+        formatRatio(row.ratio),
+        before === undefined ? '—' : formatRatio(before),
+        row.target,
+        met(row),
+      ]);
     }
     if (scenario.error) rows.push([`${scenario.title}: ERROR`, scenario.error.split('\n')[0].slice(0, 160), '', '', '', '', '**error**']);
   }

@@ -20,12 +20,21 @@ export async function createSqliteJobsTable(file: string, table: string): Promis
  * dropped during the fill and recreated from their own SQL after it (one sorted build instead of
  * a random insert per row).
  */
-export function insertSqliteJobs(file: string, table: string, total: number, make: (i: number) => JobRowSpec, options: { batch?: number; onProgress?: (done: number) => void } = {}): void {
+export function insertSqliteJobs(
+  file: string,
+  table: string,
+  total: number,
+  make: (i: number) => JobRowSpec,
+  options: { batch?: number; onProgress?: (done: number) => void } = {},
+): void {
   const batch = options.batch ?? 2_000;
   const db = new Database(file);
   try {
     db.pragma('journal_mode = WAL');
-    const indexes = db.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL").all(table) as { name: string; sql: string }[];
+    const indexes = db.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL").all(table) as {
+      name: string;
+      sql: string;
+    }[];
     db.exec('BEGIN');
     for (const index of indexes) db.exec(`DROP INDEX \`${index.name}\``);
     for (let start = 0; start < total; start += batch) {

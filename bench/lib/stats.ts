@@ -58,7 +58,15 @@ export function mean(values: ArrayLike<number>): number {
 export function rounded(summary: Summary, digits = 3): Summary {
   const f = 10 ** digits;
   const r = (x: number) => (Number.isFinite(x) ? Math.round(x * f) / f : x);
-  return { n: summary.n, min: r(summary.min), mean: r(summary.mean), p50: r(summary.p50), p90: r(summary.p90), p99: r(summary.p99), max: r(summary.max) };
+  return {
+    n: summary.n,
+    min: r(summary.min),
+    mean: r(summary.mean),
+    p50: r(summary.p50),
+    p90: r(summary.p90),
+    p99: r(summary.p99),
+    max: r(summary.max),
+  };
 }
 
 /** Growable Float64 sample buffer (no boxing of millions of samples). */

@@ -60,7 +60,13 @@ export const apiReads: Scenario = {
 
     const pick = prng(42);
     const get = (baseUrl: string, time: number) =>
-      closedLoop({ baseUrl, concurrency: CONCURRENCY, durationMs: time, expectStatus: 200, next: () => ({ method: 'GET', path: pathOf(Math.floor(pick() * READ)) }) });
+      closedLoop({
+        baseUrl,
+        concurrency: CONCURRENCY,
+        durationMs: time,
+        expectStatus: 200,
+        next: () => ({ method: 'GET', path: pathOf(Math.floor(pick() * READ)) }),
+      });
     const check = (result: LoadResult, who: string) => {
       if (result.errors) throw new Error(`${who}: ${result.errors} failed GETs: ${result.errorSamples.join('; ')}`);
       ctx.log(`${who}: ${rate(result.perSecond, ' req/s')}, p50 ${ms(result.latencyMs.p50)}, p99 ${ms(result.latencyMs.p99)}`);

@@ -41,7 +41,15 @@ async function replaceLoop(table: string, durationMs: number, firstKey: number, 
       while (nowMs() < deadline) {
         const now = Date.now();
         const i = key++;
-        const values = rowValues({ path: 'bench-w', body: `k${i}`, interval: '3600', oneOff: false, nextRun: now + HOUR, nextSched: now + HOUR, createdAt: now });
+        const values = rowValues({
+          path: 'bench-w',
+          body: `k${i}`,
+          interval: '3600',
+          oneOff: false,
+          nextRun: now + HOUR,
+          nextSched: now + HOUR,
+          createdAt: now,
+        });
         const t = nowMs();
         await pool.query(`REPLACE INTO \`${table}\` (${COLUMNS}) VALUES ${values}`);
         const latency = nowMs() - t;
@@ -52,7 +60,15 @@ async function replaceLoop(table: string, durationMs: number, firstKey: number, 
   );
   const duration = nowMs() - started;
   await pool.end();
-  return { requests: latencies.length, errors: 0, errorSamples: [], durationMs: duration, perSecond: (latencies.length / duration) * 1000, latencyMs: summarize(latencies.values()), statuses: {} };
+  return {
+    requests: latencies.length,
+    errors: 0,
+    errorSamples: [],
+    durationMs: duration,
+    perSecond: (latencies.length / duration) * 1000,
+    latencyMs: summarize(latencies.values()),
+    statuses: {},
+  };
 }
 
 export const apiWrites: Scenario = {
@@ -68,12 +84,24 @@ export const apiWrites: Scenario = {
     ctx.defer(() => dropTable(rawTable));
     const endpoint = await BenchEndpoint.start();
     ctx.defer(() => endpoint.close());
-    const server = await DalgaServer.start({ runtime: ctx.runtime, dir: ctx.dir, table: dalgaTable, endpointBaseUrl: endpoint.baseUrl, cpuProfile: ctx.profile });
+    const server = await DalgaServer.start({
+      runtime: ctx.runtime,
+      dir: ctx.dir,
+      table: dalgaTable,
+      endpointBaseUrl: endpoint.baseUrl,
+      cpuProfile: ctx.profile,
+    });
     ctx.defer(() => server.stop());
 
     let key = 0;
     const put = (ms: number) =>
-      closedLoop({ baseUrl: server.url, concurrency: CONCURRENCY, durationMs: ms, expectStatus: 201, next: () => ({ method: 'PUT', path: `/jobs/bench-w/k${key++}?interval=3600` }) });
+      closedLoop({
+        baseUrl: server.url,
+        concurrency: CONCURRENCY,
+        durationMs: ms,
+        expectStatus: 201,
+        next: () => ({ method: 'PUT', path: `/jobs/bench-w/k${key++}?interval=3600` }),
+      });
     // Warm-up both sides (JIT, connection pools, the table's first pages).
     const warm = await put(bySize(ctx.mode, { quick: 500, full: 1_000 }));
     if (warm.errors) throw new Error(`PUT errors during warm-up: ${warm.errorSamples.join('; ')}`);
@@ -91,11 +119,17 @@ export const apiWrites: Scenario = {
     const cpuUsPerPut = (((cpuMsOf(server.pid) ?? NaN) - cpuBefore) * 1000) / dalga.requests;
     if (dalga.errors) throw new Error(`${dalga.errors} PUTs failed: ${dalga.errorSamples.join('; ')}`);
     const rowsPerStatement = dalga.requests / Math.max(1, (await upsertStatements(server)) - statementsBefore);
-    ctx.log(`dalga: ${rate(dalga.perSecond, ' PUT/s')}, p50 ${ms(dalga.latencyMs.p50)}, p99 ${ms(dalga.latencyMs.p99)}, ${rowsPerStatement.toFixed(1)} rows per statement, ${Math.round(cpuUsPerPut)} µs server CPU per PUT`);
+    ctx.log(
+      `dalga: ${rate(dalga.perSecond, ' PUT/s')}, p50 ${ms(dalga.latencyMs.p50)}, p99 ${ms(dalga.latencyMs.p99)}, ${rowsPerStatement.toFixed(1)} rows per statement, ${Math.round(cpuUsPerPut)} µs server CPU per PUT`,
+    );
     await sleep(200);
     const raw2 = await replaceLoop(rawTable, durationMs / 2, 30_000_000, rawLatencies);
     ctx.log(`baseline (2/2): ${rate(raw2.perSecond, ' rows/s')}, p50 ${ms(raw2.latencyMs.p50)}`);
-    const raw = { rows: raw1.requests + raw2.requests, perSecond: ((raw1.requests + raw2.requests) / (raw1.durationMs + raw2.durationMs)) * 1000, latencyMs: summarize(rawLatencies.values()) };
+    const raw = {
+      rows: raw1.requests + raw2.requests,
+      perSecond: ((raw1.requests + raw2.requests) / (raw1.durationMs + raw2.durationMs)) * 1000,
+      latencyMs: summarize(rawLatencies.values()),
+    };
     const code = await server.stop();
     if (code !== 0) throw new Error(`server exited with ${code}`);
     const notes: string[] = [];

@@ -62,7 +62,15 @@ export function bootScenario(options: BootOptions): Scenario {
       };
       await raw(); // warm-up: the first scan pulls the table into the buffer pool / page cache
       const before = await raw();
-      const server = await DalgaServer.start({ runtime: ctx.runtime, dir: ctx.dir, table: db.table, sqliteFile: db.file, endpointBaseUrl: endpoint.baseUrl, cpuProfile: ctx.profile, readyTimeoutMs: readyTimeoutFor(n) });
+      const server = await DalgaServer.start({
+        runtime: ctx.runtime,
+        dir: ctx.dir,
+        table: db.table,
+        sqliteFile: db.file,
+        endpointBaseUrl: endpoint.baseUrl,
+        cpuProfile: ctx.profile,
+        readyTimeoutMs: readyTimeoutFor(n),
+      });
       ctx.defer(() => server.stop());
       const readyMs = server.readyMs;
       // CPU to ready moves less with the other load on the shared machine than wall time does.
@@ -72,7 +80,9 @@ export function bootScenario(options: BootOptions): Scenario {
       const settled = server.memory();
       const status = await server.status();
       if (status.total_jobs !== n) throw new Error(`server loaded ${status.total_jobs} jobs, expected ${n}`);
-      ctx.log(`dalga: ready in ${ms(readyMs)}, RSS ${bytes(atReady?.rss ?? NaN)} at ready, ${bytes(settled?.rss ?? NaN)} a moment later, peak ${bytes(settled?.peak ?? NaN)}`);
+      ctx.log(
+        `dalga: ready in ${ms(readyMs)}, RSS ${bytes(atReady?.rss ?? NaN)} at ready, ${bytes(settled?.rss ?? NaN)} a moment later, peak ${bytes(settled?.peak ?? NaN)}`,
+      );
       const readyUs = server.spawnedAtUs + readyMs * 1000;
       const code = await server.stop();
       if (code !== 0) throw new Error(`server exited with ${code}`);
@@ -82,7 +92,13 @@ export function bootScenario(options: BootOptions): Scenario {
       const notes: string[] = [];
       if (ctx.profile) {
         const file = server.cpuProfileFile();
-        if (file) notes.push(formatProfile(`${options.name}: server CPU profile, spawn to ready`, summarizeProfile(file, { fromUs: server.spawnedAtUs, toUs: readyUs })));
+        if (file)
+          notes.push(
+            formatProfile(
+              `${options.name}: server CPU profile, spawn to ready`,
+              summarizeProfile(file, { fromUs: server.spawnedAtUs, toUs: readyUs }),
+            ),
+          );
       }
       const rss = settled?.rss ?? NaN;
       const ratio = readyMs / baselineMs;
@@ -113,7 +129,10 @@ export function bootScenario(options: BootOptions): Scenario {
             dalga: `${bytes(rss)} (peak ${bytes(settled?.peak ?? NaN)}, ${Math.round(rss / n)} B/job)`,
             baseline: `${bytes(mean([before.value.rss, after.value.rss]))} raw read process`,
             ratio: null,
-            target: options.maxRss === null ? '(info)' : `≤ ${options.maxRss >= 1024 * MB ? `${(options.maxRss / 1024 / MB).toFixed(1)} GB` : `${options.maxRss / MB} MB`}`,
+            target:
+              options.maxRss === null
+                ? '(info)'
+                : `≤ ${options.maxRss >= 1024 * MB ? `${(options.maxRss / 1024 / MB).toFixed(1)} GB` : `${options.maxRss / MB} MB`}`,
             met: options.maxRss === null ? null : rss <= options.maxRss,
           },
         ],
@@ -133,6 +152,27 @@ export function bootScenario(options: BootOptions): Scenario {
   };
 }
 
-export const boot = bootScenario({ name: 'boot', title: 'Boot', database: 'mysql', jobs: { quick: 100_000, full: 1_000_000 }, maxRatio: 1.5, maxRss: 250 * MB });
-export const boot10m = bootScenario({ name: 'boot-10m', title: 'Boot, 10 M jobs', database: 'mysql', jobs: { quick: null, full: 10_000_000 }, maxRatio: 1.5, maxRss: 2048 * MB });
-export const bootSqlite = bootScenario({ name: 'boot-sqlite', title: 'Boot on SQLite', database: 'sqlite', jobs: { quick: 100_000, full: 1_000_000 }, maxRatio: null, maxRss: null });
+export const boot = bootScenario({
+  name: 'boot',
+  title: 'Boot',
+  database: 'mysql',
+  jobs: { quick: 100_000, full: 1_000_000 },
+  maxRatio: 1.5,
+  maxRss: 250 * MB,
+});
+export const boot10m = bootScenario({
+  name: 'boot-10m',
+  title: 'Boot, 10 M jobs',
+  database: 'mysql',
+  jobs: { quick: null, full: 10_000_000 },
+  maxRatio: 1.5,
+  maxRss: 2048 * MB,
+});
+export const bootSqlite = bootScenario({
+  name: 'boot-sqlite',
+  title: 'Boot on SQLite',
+  database: 'sqlite',
+  jobs: { quick: 100_000, full: 1_000_000 },
+  maxRatio: null,
+  maxRss: null,
+});

@@ -42,13 +42,26 @@ export const burst: Scenario = {
     await createJobsTable(table);
     ctx.defer(() => dropTable(table));
     const now = Date.now();
-    await insertJobs(table, k, (i) => ({ path: jobPath(i, 'burst'), body: jobBody(i), interval: null, oneOff: true, nextRun: now + 3_600_000, nextSched: now + 3_600_000, createdAt: now }));
+    await insertJobs(table, k, (i) => ({
+      path: jobPath(i, 'burst'),
+      body: jobBody(i),
+      interval: null,
+      oneOff: true,
+      nextRun: now + 3_600_000,
+      nextSched: now + 3_600_000,
+      createdAt: now,
+    }));
     const endpoint = await BenchEndpoint.start();
     ctx.defer(() => endpoint.close());
 
     const baseline = async () => {
       endpoint.reset();
-      const { value } = await runWorker<ClientResult>(ctx.runtime, 'bench/workers/http-post-client.ts', { baseUrl: endpoint.baseUrl, path: '/burst000', k, concurrency: MAX_RUNNING });
+      const { value } = await runWorker<ClientResult>(ctx.runtime, 'bench/workers/http-post-client.ts', {
+        baseUrl: endpoint.baseUrl,
+        path: '/burst000',
+        k,
+        concurrency: MAX_RUNNING,
+      });
       if (value.errors || endpoint.count !== k) throw new Error(`baseline client: ${value.errors} errors, ${endpoint.count} of ${k} received`);
       ctx.log(`baseline: ${rate(value.perSecond, ' req/s')}`);
       return value;
@@ -59,7 +72,14 @@ export const burst: Scenario = {
     // Due a moment after the server will be ready (boot of K rows is quick; leave room for a slow start).
     const due = Math.ceil((Date.now() + 4_000 + k * 0.03 + (ctx.runtime.kind === 'tsx' ? 2_000 : 0)) / 1000) * 1000;
     await query(`UPDATE \`${table}\` SET next_run = ${sqlTime(due)}, next_sched = ${sqlTime(due)}`);
-    const server = await DalgaServer.start({ runtime: ctx.runtime, dir: ctx.dir, table, endpointBaseUrl: endpoint.baseUrl, maxRunning: MAX_RUNNING, cpuProfile: ctx.profile });
+    const server = await DalgaServer.start({
+      runtime: ctx.runtime,
+      dir: ctx.dir,
+      table,
+      endpointBaseUrl: endpoint.baseUrl,
+      maxRunning: MAX_RUNNING,
+      cpuProfile: ctx.profile,
+    });
     ctx.defer(() => server.stop());
     const readyAt = nowMs();
     if (readyAt > due) ctx.log(`server was ready ${ms(readyAt - due)} after the due time; measuring from ready`);
@@ -67,9 +87,21 @@ export const burst: Scenario = {
     const offsetUs = monotonicUs() - nowMs() * 1000; // epoch ms -> CLOCK_MONOTONIC µs
     await sleep(Math.max(0, start - nowMs()));
     const cpuBefore = cpuMsOf(server.pid) ?? NaN;
-    await waitUntil(async () => endpoint.count, (n) => n >= k, `${k} callbacks`, 600_000, 20);
+    await waitUntil(
+      async () => endpoint.count,
+      (n) => n >= k,
+      `${k} callbacks`,
+      600_000,
+      20,
+    );
     const lastCallback = endpoint.lastAt;
-    await waitUntil(() => server.status(), (s) => s.total_jobs === 0 && s.running_jobs === 0 && s.write_backs_pending === 0, 'every outcome written', 600_000, 20);
+    await waitUntil(
+      () => server.status(),
+      (s) => s.total_jobs === 0 && s.running_jobs === 0 && s.write_backs_pending === 0,
+      'every outcome written',
+      600_000,
+      20,
+    );
     const outcomesAt = nowMs();
     // Server CPU per job (callback + outcome write): what the machine's noise moves least.
     const cpuUsPerJob = (((cpuMsOf(server.pid) ?? NaN) - cpuBefore) * 1000) / k;
@@ -79,7 +111,9 @@ export const burst: Scenario = {
     const firstLag = endpoint.firstAt - due;
     const callbackRate = (k / (lastCallback - start)) * 1000;
     const outcomeRate = (k / (outcomesAt - start)) * 1000;
-    ctx.log(`dalga: first callback ${ms(firstLag)} after due, ${rate(callbackRate, ' callbacks/s')}, ${rate(outcomeRate, ' outcomes/s')}, ${batchMean.toFixed(1)} outcomes per write-back statement, ${Math.round(cpuUsPerJob)} µs server CPU per job`);
+    ctx.log(
+      `dalga: first callback ${ms(firstLag)} after due, ${rate(callbackRate, ' callbacks/s')}, ${rate(outcomeRate, ' outcomes/s')}, ${batchMean.toFixed(1)} outcomes per write-back statement, ${Math.round(cpuUsPerJob)} µs server CPU per job`,
+    );
     const code = await server.stop();
     if (code !== 0) throw new Error(`server exited with ${code}`);
     const after = await baseline();
@@ -87,7 +121,13 @@ export const burst: Scenario = {
     const notes: string[] = [];
     if (ctx.profile) {
       const file = server.cpuProfileFile();
-      if (file) notes.push(formatProfile('burst: server CPU profile, due → last outcome', summarizeProfile(file, { fromUs: start * 1000 + offsetUs, toUs: outcomesAt * 1000 + offsetUs })));
+      if (file)
+        notes.push(
+          formatProfile(
+            'burst: server CPU profile, due → last outcome',
+            summarizeProfile(file, { fromUs: start * 1000 + offsetUs, toUs: outcomesAt * 1000 + offsetUs }),
+          ),
+        );
     }
     return {
       rows: [
@@ -128,7 +168,18 @@ export const burst: Scenario = {
           met: null,
         },
       ],
-      details: { k, writeBackBatchMean: batchMean, cpuUsPerJob, maxRunning: MAX_RUNNING, due: new Date(due).toISOString(), readyAfterDueMs: readyAt - due, firstCallbackLagMs: firstLag, callbackRate, outcomeRate, baseline: { before, after } },
+      details: {
+        k,
+        writeBackBatchMean: batchMean,
+        cpuUsPerJob,
+        maxRunning: MAX_RUNNING,
+        due: new Date(due).toISOString(),
+        readyAfterDueMs: readyAt - due,
+        firstCallbackLagMs: firstLag,
+        callbackRate,
+        outcomeRate,
+        baseline: { before, after },
+      },
       notes,
     };
   },

@@ -46,7 +46,14 @@ export function precisionScenario(options: PrecisionOptions): Scenario {
       const endpoint = await BenchEndpoint.start();
       ctx.defer(() => endpoint.close());
       endpoint.keep = true;
-      const server = await DalgaServer.start({ runtime: ctx.runtime, dir: ctx.dir, table, endpointBaseUrl: endpoint.baseUrl, cpuProfile: ctx.profile, readyTimeoutMs: readyTimeoutFor(loaded) });
+      const server = await DalgaServer.start({
+        runtime: ctx.runtime,
+        dir: ctx.dir,
+        table,
+        endpointBaseUrl: endpoint.baseUrl,
+        cpuProfile: ctx.profile,
+        readyTimeoutMs: readyTimeoutFor(loaded),
+      });
       ctx.defer(() => server.stop());
       if (loaded) ctx.log(`server ready with ${count(loaded)} jobs loaded in ${ms(server.readyMs)}, RSS ${bytes(server.memory()?.rss ?? NaN)}`);
 
@@ -55,8 +62,14 @@ export function precisionScenario(options: PrecisionOptions): Scenario {
       // that stay in the table: they also warm up the server's JIT and connection pool).
       const warmup = Math.min(500, Math.ceil(m / 10));
       const warmStart = nowMs();
-      const warm = await sendAll({ baseUrl: server.url, concurrency: CONCURRENCY, total: warmup, next: (i) => ({ method: 'PUT', path: `/jobs/bench-precision-warmup/w${i}?interval=86400` }) });
-      if (warm.some((a) => a.status !== 201)) throw new Error(`warm-up PUT failed: ${warm.find((a) => a.status !== 201)?.error ?? warm.find((a) => a.status !== 201)?.status}`);
+      const warm = await sendAll({
+        baseUrl: server.url,
+        concurrency: CONCURRENCY,
+        total: warmup,
+        next: (i) => ({ method: 'PUT', path: `/jobs/bench-precision-warmup/w${i}?interval=86400` }),
+      });
+      if (warm.some((a) => a.status !== 201))
+        throw new Error(`warm-up PUT failed: ${warm.find((a) => a.status !== 201)?.error ?? warm.find((a) => a.status !== 201)?.status}`);
       const putRate = (warmup / (nowMs() - warmStart)) * 1000;
       /** Jobs that stay in the table: the loaded ones and the warm-up's. */
       const resident = loaded + warmup;
@@ -81,9 +94,23 @@ export function precisionScenario(options: PrecisionOptions): Scenario {
         answers.forEach((a, i) => {
           if (a.endedAt > dueOf(i) - 5) lateScheduled.add(dueOf(i));
         });
-        ctx.log(`${tag}: scheduled ${count(m)} jobs in ${ms(scheduleMs)} (${rate((m / scheduleMs) * 1000, ' PUT/s')}); first due in ${ms(t0 - nowMs())}; ${lateScheduled.size} scheduled too late to count`);
-        await waitUntil(async () => endpoint.count, (n) => n >= m, `${m} callbacks`, dueOf(m - 1) - Date.now() + 60_000, 100);
-        await waitUntil(() => server.status(), (s) => s.total_jobs === resident && s.running_jobs === 0 && s.write_backs_pending === 0, 'all outcomes written', 60_000, 100);
+        ctx.log(
+          `${tag}: scheduled ${count(m)} jobs in ${ms(scheduleMs)} (${rate((m / scheduleMs) * 1000, ' PUT/s')}); first due in ${ms(t0 - nowMs())}; ${lateScheduled.size} scheduled too late to count`,
+        );
+        await waitUntil(
+          async () => endpoint.count,
+          (n) => n >= m,
+          `${m} callbacks`,
+          dueOf(m - 1) - Date.now() + 60_000,
+          100,
+        );
+        await waitUntil(
+          () => server.status(),
+          (s) => s.total_jobs === resident && s.running_jobs === 0 && s.write_backs_pending === 0,
+          'all outcomes written',
+          60_000,
+          100,
+        );
         const lags: number[] = [];
         let early = 0;
         let retries = 0;
@@ -99,8 +126,21 @@ export function precisionScenario(options: PrecisionOptions): Scenario {
           lags.push(lag);
         }
         const lag = summarize(lags);
-        ctx.log(`${tag}: lag p50 ${ms(lag.p50)}, p99 ${ms(lag.p99)}, max ${ms(lag.max)}, early ${early}, retries ${retries}, duplicates ${duplicates}`);
-        return { m, perSecond, counted: lags.length, scheduleMs, lateScheduled: lateScheduled.size, lag, early, retries, duplicates, firstDue: new Date(t0).toISOString() };
+        ctx.log(
+          `${tag}: lag p50 ${ms(lag.p50)}, p99 ${ms(lag.p99)}, max ${ms(lag.max)}, early ${early}, retries ${retries}, duplicates ${duplicates}`,
+        );
+        return {
+          m,
+          perSecond,
+          counted: lags.length,
+          scheduleMs,
+          lateScheduled: lateScheduled.size,
+          lag,
+          early,
+          retries,
+          duplicates,
+          firstDue: new Date(t0).toISOString(),
+        };
       };
 
       const fireFrom = monotonicUs();
@@ -115,13 +155,30 @@ export function precisionScenario(options: PrecisionOptions): Scenario {
       const notes: string[] = [];
       if (ctx.profile) {
         const file = server.cpuProfileFile();
-        if (file) notes.push(formatProfile(`${options.name}: server CPU profile while firing`, summarizeProfile(file, { fromUs: fireFrom, toUs: fireTo })));
+        if (file)
+          notes.push(formatProfile(`${options.name}: server CPU profile while firing`, summarizeProfile(file, { fromUs: fireFrom, toUs: fireTo })));
       }
       const loadedLabel = loaded ? `, ${count(loaded)} jobs loaded` : '';
       return {
         rows: [
-          { id: `${id}.lag_p50`, figure: `precision${loadedLabel}: ${count(main.counted)} one-off jobs at 1,000/s, lag p50`, dalga: ms(lag.p50), baseline: BASELINE, ratio: null, target: '≤ 2 ms', met: lag.p50 <= 2 },
-          { id: `${id}.lag_p99`, figure: `precision${loadedLabel}: lag p99`, dalga: ms(lag.p99), baseline: BASELINE, ratio: null, target: `≤ ${options.maxP99} ms`, met: lag.p99 <= options.maxP99 },
+          {
+            id: `${id}.lag_p50`,
+            figure: `precision${loadedLabel}: ${count(main.counted)} one-off jobs at 1,000/s, lag p50`,
+            dalga: ms(lag.p50),
+            baseline: BASELINE,
+            ratio: null,
+            target: '≤ 2 ms',
+            met: lag.p50 <= 2,
+          },
+          {
+            id: `${id}.lag_p99`,
+            figure: `precision${loadedLabel}: lag p99`,
+            dalga: ms(lag.p99),
+            baseline: BASELINE,
+            ratio: null,
+            target: `≤ ${options.maxP99} ms`,
+            met: lag.p99 <= options.maxP99,
+          },
           {
             id: `${id}.lag_max_early`,
             figure: `precision${loadedLabel}: lag max; callbacks before their due time`,
@@ -141,7 +198,13 @@ export function precisionScenario(options: PrecisionOptions): Scenario {
             met: null,
           },
         ],
-        details: { loaded, readyMs: server.readyMs, warmupPutRate: putRate, atRate: { ...main, lag: rounded(main.lag) }, slow: { ...slow, lag: rounded(slow.lag) } },
+        details: {
+          loaded,
+          readyMs: server.readyMs,
+          warmupPutRate: putRate,
+          atRate: { ...main, lag: rounded(main.lag) },
+          slow: { ...slow, lag: rounded(slow.lag) },
+        },
         notes,
       };
     },
@@ -149,5 +212,15 @@ export function precisionScenario(options: PrecisionOptions): Scenario {
 }
 
 export const precision = precisionScenario({ name: 'precision', title: 'Precision', loaded: { quick: 0, full: 0 }, maxP99: 10 });
-export const precision1m = precisionScenario({ name: 'precision-1m', title: 'Precision, 1 M jobs loaded', loaded: { quick: 100_000, full: 1_000_000 }, maxP99: 3 });
-export const precision10m = precisionScenario({ name: 'precision-10m', title: 'Precision, 10 M jobs loaded', loaded: { quick: null, full: 10_000_000 }, maxP99: 10 });
+export const precision1m = precisionScenario({
+  name: 'precision-1m',
+  title: 'Precision, 1 M jobs loaded',
+  loaded: { quick: 100_000, full: 1_000_000 },
+  maxP99: 3,
+});
+export const precision10m = precisionScenario({
+  name: 'precision-10m',
+  title: 'Precision, 10 M jobs loaded',
+  loaded: { quick: null, full: 10_000_000 },
+  maxP99: 10,
+});

@@ -101,7 +101,19 @@ export const soak: Scenario = {
     const windows: Window[] = [];
     const windowAt = (t: number): Window => {
       const index = Math.max(0, Math.floor((t - t0) / size.windowMs));
-      while (windows.length <= index) windows.push({ from: windows.length * size.windowMs, lag: new Samples(), write: new Samples(), probe: new Samples(), rss: [], writeErrors: 0, writeErrorSamples: [], loopP99: null, heapUsed: null, external: null });
+      while (windows.length <= index)
+        windows.push({
+          from: windows.length * size.windowMs,
+          lag: new Samples(),
+          write: new Samples(),
+          probe: new Samples(),
+          rss: [],
+          writeErrors: 0,
+          writeErrorSamples: [],
+          loopP99: null,
+          heapUsed: null,
+          external: null,
+        });
       return windows[index];
     };
     endpoint.reset();
@@ -155,7 +167,8 @@ export const soak: Scenario = {
         if (sent.status === 201) window.write.push(sent.endedAt - sent.startedAt);
         else {
           window.writeErrors++;
-          if (window.writeErrorSamples.length < 3) window.writeErrorSamples.push(`${sent.error ?? sent.status} after ${ms(sent.endedAt - sent.startedAt)}`);
+          if (window.writeErrorSamples.length < 3)
+            window.writeErrorSamples.push(`${sent.error ?? sent.status} after ${ms(sent.endedAt - sent.startedAt)}`);
         }
       },
     });
@@ -172,8 +185,16 @@ export const soak: Scenario = {
     const writeErrors = windows.reduce((sum, w) => sum + w.writeErrors, 0);
     const errors: string[] = [];
     if (writeErrors) {
-      const where = windows.filter((w) => w.writeErrors).map((w) => `t=${w.from / 1000}s: ${w.writeErrors}`).join(', ');
-      errors.push(`${writeErrors} PUTs failed during the soak (${where}); e.g. ${windows.flatMap((w) => w.writeErrorSamples).slice(0, 3).join(' | ')}`);
+      const where = windows
+        .filter((w) => w.writeErrors)
+        .map((w) => `t=${w.from / 1000}s: ${w.writeErrors}`)
+        .join(', ');
+      errors.push(
+        `${writeErrors} PUTs failed during the soak (${where}); e.g. ${windows
+          .flatMap((w) => w.writeErrorSamples)
+          .slice(0, 3)
+          .join(' | ')}`,
+      );
       errors.push(`server log problems: ${server.problems().slice(0, 3).join(' | ').slice(0, 1500)}`);
     }
     if (status.total_jobs !== size.jobs + periodic) throw new Error(`total_jobs ${status.total_jobs}, expected ${size.jobs + periodic}`);
@@ -206,9 +227,15 @@ export const soak: Scenario = {
     const loops = windows.map((w) => w.loopP99).filter((v): v is number => v !== null);
     const steadyLoops = steady.map((w) => w.loopP99).filter((v): v is number => v !== null);
     const heaps = steady.map((w) => w.heapUsed).filter((v): v is number => v !== null);
-    for (const w of perWindow) ctx.log(`t=${w.fromS}s callbacks ${w.callbacks} lag p99 ${ms(w.lagMs.p99)}, writes ${w.writes} (${w.writeErrors} failed) p99 ${ms(w.writeMs.p99)}, /healthz p99 ${ms(w.probeMs.p99)}, loop p99 ${w.loopP99Ms === null ? 'n/a' : ms(w.loopP99Ms)}, RSS ${bytes(w.rss ?? NaN)}, heap used ${bytes(w.heapUsed ?? NaN)}, external ${bytes(w.external ?? NaN)}`);
+    for (const w of perWindow)
+      ctx.log(
+        `t=${w.fromS}s callbacks ${w.callbacks} lag p99 ${ms(w.lagMs.p99)}, writes ${w.writes} (${w.writeErrors} failed) p99 ${ms(w.writeMs.p99)}, /healthz p99 ${ms(w.probeMs.p99)}, loop p99 ${w.loopP99Ms === null ? 'n/a' : ms(w.loopP99Ms)}, RSS ${bytes(w.rss ?? NaN)}, heap used ${bytes(w.heapUsed ?? NaN)}, external ${bytes(w.external ?? NaN)}`,
+      );
     const notes: string[] = [];
-    if (!eventLoopMetric) notes.push('soak: the server exposes no event-loop delay (no /metrics gauge, nothing in /status); the /healthz round trip every 100 ms stands in for it.');
+    if (!eventLoopMetric)
+      notes.push(
+        'soak: the server exposes no event-loop delay (no /metrics gauge, nothing in /status); the /healthz round trip every 100 ms stands in for it.',
+      );
     if (ctx.profile) {
       const file = server.cpuProfileFile();
       if (file) notes.push(formatProfile('soak: server CPU profile during the soak', summarizeProfile(file, { fromUs, toUs })));
@@ -228,7 +255,9 @@ export const soak: Scenario = {
         {
           id: 'soak.heap_used',
           figure: 'soak: V8 heap used at the end of each steady window (server /metrics), first → last (min–max)',
-          dalga: heaps.length ? `${bytes(heaps[0])} → ${bytes(heaps[heaps.length - 1])} (${bytes(Math.min(...heaps))}–${bytes(Math.max(...heaps))})` : 'not exposed',
+          dalga: heaps.length
+            ? `${bytes(heaps[0])} → ${bytes(heaps[heaps.length - 1])} (${bytes(Math.min(...heaps))}–${bytes(Math.max(...heaps))})`
+            : 'not exposed',
           baseline: '—',
           ratio: null,
           target: '(info: tells heap growth from garbage awaiting a major GC)',
@@ -264,7 +293,9 @@ export const soak: Scenario = {
         {
           id: 'soak.event_loop',
           figure: `soak: event-loop delay p99 per ${size.windowMs / 1000} s window (server /metrics), median / worst`,
-          dalga: loops.length ? `${ms(percentile(steadyLoops.length ? steadyLoops : loops, 50))} / ${ms(Math.max(...(steadyLoops.length ? steadyLoops : loops)))}` : 'not exposed',
+          dalga: loops.length
+            ? `${ms(percentile(steadyLoops.length ? steadyLoops : loops, 50))} / ${ms(Math.max(...(steadyLoops.length ? steadyLoops : loops)))}`
+            : 'not exposed',
           baseline: '—',
           ratio: null,
           target: '(info)',
@@ -280,7 +311,20 @@ export const soak: Scenario = {
           met: null,
         },
       ],
-      details: { ...size, elapsedMs: elapsed, rss: { head, tail, drift, samples: rssSamples }, received, expected, lagMs: rounded(allLag), writeMs: rounded(allWrite), probeMs: rounded(allProbe), windows: perWindow, eventLoopMetric, skippedWrites: writes.skipped, resentWrites: writes.resent },
+      details: {
+        ...size,
+        elapsedMs: elapsed,
+        rss: { head, tail, drift, samples: rssSamples },
+        received,
+        expected,
+        lagMs: rounded(allLag),
+        writeMs: rounded(allWrite),
+        probeMs: rounded(allProbe),
+        windows: perWindow,
+        eventLoopMetric,
+        skippedWrites: writes.skipped,
+        resentWrites: writes.resent,
+      },
       notes,
       errors,
     };

@@ -57,15 +57,33 @@ export const wheel: Scenario = {
     const heapTimeout = await heapOf('timeout');
     const heapHandle = await heapOf('handle');
     ctx.log(`heap: wheel ${heapHandle.bytesPerTimer.toFixed(1)} B/timer, setTimeout ${heapTimeout.bytesPerTimer.toFixed(1)} B/timer`);
-    const expiry = (await runWorker<{ steps: ExpiryDrive; nextExpiry: ExpiryDrive }>(ctx.runtime, WORKER, { task: 'expiry', side: 'handle', n, seed }, { nodeFlags: FLAGS })).value;
+    const expiry = (
+      await runWorker<{ steps: ExpiryDrive; nextExpiry: ExpiryDrive }>(
+        ctx.runtime,
+        WORKER,
+        { task: 'expiry', side: 'handle', n, seed },
+        { nodeFlags: FLAGS },
+      )
+    ).value;
 
     const notes: string[] = [];
     if (ctx.profile) {
       for (const side of ['handle', 'timeout'] as const) {
         const dir = mkdtempSync(join(ctx.dir, `prof-${side}-`));
-        const { value } = await runWorker<Throughput>(ctx.runtime, WORKER, { task: 'throughput', side, n, seed }, { nodeFlags: [...FLAGS, '--cpu-prof', `--cpu-prof-dir=${dir}`] });
+        const { value } = await runWorker<Throughput>(
+          ctx.runtime,
+          WORKER,
+          { task: 'throughput', side, n, seed },
+          { nodeFlags: [...FLAGS, '--cpu-prof', `--cpu-prof-dir=${dir}`] },
+        );
         const file = readdirSync(dir).find((name) => name.endsWith('.cpuprofile'));
-        if (file) notes.push(formatProfile(`wheel: CPU profile of insert + remove ${count(n)} (${side})`, summarizeProfile(join(dir, file), { fromUs: value.fromUs, toUs: value.toUs })));
+        if (file)
+          notes.push(
+            formatProfile(
+              `wheel: CPU profile of insert + remove ${count(n)} (${side})`,
+              summarizeProfile(join(dir, file), { fromUs: value.fromUs, toUs: value.toUs }),
+            ),
+          );
       }
     }
     const ops = { handle: pick('handle', 'opsPerSec'), timeout: pick('timeout', 'opsPerSec') };

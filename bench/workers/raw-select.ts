@@ -27,7 +27,9 @@ connection.connect((error) => {
     .on('end', () => {
       const t2 = performance.now();
       connection.end(() => {
-        process.stdout.write(`${JSON.stringify({ rows, connectMs: t1 - t0, streamMs: t2 - t1, rss: process.memoryUsage().rss, cpuMs: cpuMsOf(process.pid) })}\n`);
+        process.stdout.write(
+          `${JSON.stringify({ rows, connectMs: t1 - t0, streamMs: t2 - t1, rss: process.memoryUsage().rss, cpuMs: cpuMsOf(process.pid) })}\n`,
+        );
         process.exit(0);
       });
     });

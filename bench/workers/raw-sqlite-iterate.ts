@@ -16,4 +16,6 @@ let rows = 0;
 for (const row of statement.iterate()) if (row) rows++;
 const t2 = performance.now();
 db.close();
-process.stdout.write(`${JSON.stringify({ rows, connectMs: t1 - t0, streamMs: t2 - t1, rss: process.memoryUsage().rss, cpuMs: cpuMsOf(process.pid) })}\n`);
+process.stdout.write(
+  `${JSON.stringify({ rows, connectMs: t1 - t0, streamMs: t2 - t1, rss: process.memoryUsage().rss, cpuMs: cpuMsOf(process.pid) })}\n`,
+);

@@ -226,9 +226,7 @@ export function buildConfig(raw: RawConfig): Config {
   const listen = readSection(raw, 'listen');
   const endpoint = readSection(raw, 'endpoint');
   const jobs = readSection(raw, 'jobs');
-  const database: DatabaseSettings = raw.mysql
-    ? { kind: 'mysql', ...readSection(raw, 'mysql') }
-    : { kind: 'sqlite', ...readSection(raw, 'sqlite') };
+  const database: DatabaseSettings = raw.mysql ? { kind: 'mysql', ...readSection(raw, 'mysql') } : { kind: 'sqlite', ...readSection(raw, 'sqlite') };
   return {
     database,
     listen,

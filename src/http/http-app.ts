@@ -123,10 +123,7 @@ export function createHttpApp(log: Logger, addRoutes: (router: Router) => void, 
       const params = routed.params;
       // The job key where there is one, decoded, so a job's requests can be found by its key.
       const job = params?.path !== undefined && params.body !== undefined ? { path: params.path, body: params.body } : undefined;
-      log.info(
-        { method: ctx.method, path: ctx.path, route, job, status: ctx.status, ms: Math.round(seconds * 10_000) / 10 },
-        'request',
-      );
+      log.info({ method: ctx.method, path: ctx.path, route, job, status: ctx.status, ms: Math.round(seconds * 10_000) / 10 }, 'request');
       hooks.onRequest?.({ method: ctx.method, route, status: ctx.status, seconds });
     }
   });

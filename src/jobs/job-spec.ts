@@ -43,8 +43,7 @@ export function parseBoolean(parameter: string, value: string): boolean {
  * 24:00 and offsets such as +25:00 or +01:60). The date itself (month length, leap years) is checked by luxon.
  * A leap second (:60) is refused, as Go's time.Parse (the original Dalga) does.
  */
-const RFC3339 =
-  /^\d{4}-\d{2}-\d{2}[Tt]([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,9})?([Zz]|[+-]([01]\d|2[0-3]):[0-5]\d)$/;
+const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,9})?([Zz]|[+-]([01]\d|2[0-3]):[0-5]\d)$/;
 
 export function parseRfc3339(parameter: string, value: string): number {
   const parsed = RFC3339.test(value) ? DateTime.fromISO(value, { setZone: true }) : null;
@@ -67,10 +66,7 @@ export function parseJobSpec(params: Partial<Record<(typeof PUT_PARAMETERS)[numb
     if (cronText !== undefined) throw new ScheduleError('cron', 'cron: a one-off job cannot have a cron expression');
     const given = [intervalText !== undefined, firstRun !== undefined, immediate].filter(Boolean).length;
     if (given !== 1) {
-      throw new ScheduleError(
-        'one-off',
-        'one-off: give exactly one of interval (the delay before the run), first-run or immediate=true',
-      );
+      throw new ScheduleError('one-off', 'one-off: give exactly one of interval (the delay before the run), first-run or immediate=true');
     }
     if (intervalText !== undefined && ZERO_SECONDS.test(intervalText)) {
       return { recurrence: { kind: 'once' }, interval: null, cron: null, location, oneOff, start: { kind: 'immediate' } };
@@ -105,11 +101,7 @@ export function parseJobSpec(params: Partial<Record<(typeof PUT_PARAMETERS)[numb
   if (cron !== null && cron.length > MAX_CRON_CHARS) {
     throw new ScheduleError('cron', `cron: longer than ${MAX_CRON_CHARS} characters`);
   }
-  const start: JobSpec['start'] = immediate
-    ? { kind: 'immediate' }
-    : firstRun !== undefined
-      ? { kind: 'at', ms: firstRun }
-      : { kind: 'regular' };
+  const start: JobSpec['start'] = immediate ? { kind: 'immediate' } : firstRun !== undefined ? { kind: 'at', ms: firstRun } : { kind: 'regular' };
   return { recurrence, interval, cron, location, oneOff: false, start };
 }
 

@@ -20,7 +20,17 @@ import { ValuePool } from './value-pool.js';
  */
 
 /** The Job fields held as float64 ms, NaN for null. Derived from the Job type: a new time column is one entry here. */
-const TIME_FIELDS = ['nextRun', 'nextSched', 'anchor', 'pausedRun', 'triggeredAt', 'failingSince', 'lastRun', 'createdAt', 'updatedAt'] as const satisfies readonly (keyof Job)[];
+const TIME_FIELDS = [
+  'nextRun',
+  'nextSched',
+  'anchor',
+  'pausedRun',
+  'triggeredAt',
+  'failingSince',
+  'lastRun',
+  'createdAt',
+  'updatedAt',
+] as const satisfies readonly (keyof Job)[];
 type TimeField = (typeof TIME_FIELDS)[number];
 
 type Schedule = Pick<Job, 'interval' | 'cron' | 'location' | 'oneOff'>;

@@ -14,19 +14,9 @@ import { applyOutcome, type OutcomePolicy, type RunResult } from './run-outcome.
  * - The wall clock stepped back by `steppedMs` (< 0) during the run: the next slot follows, as
  *   waiting jobs' slots did.
  */
-export type OutcomeMerge =
-  | { kind: 'record-last-run'; job: Job }
-  | { kind: 'delete' }
-  | { kind: 'update'; job: Job };
+export type OutcomeMerge = { kind: 'record-last-run'; job: Job } | { kind: 'delete' } | { kind: 'update'; job: Job };
 
-export function mergeOutcome(
-  seen: Job,
-  current: Job,
-  changedSince: boolean,
-  result: RunResult,
-  policy: OutcomePolicy,
-  steppedMs = 0,
-): OutcomeMerge {
+export function mergeOutcome(seen: Job, current: Job, changedSince: boolean, result: RunResult, policy: OutcomePolicy, steppedMs = 0): OutcomeMerge {
   if (changedSince && !sameSchedule(current, seen)) {
     return { kind: 'record-last-run', job: { ...current, lastRun: result.startedAt, lastStatus: result.status, lastError: result.error } };
   }

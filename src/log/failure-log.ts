@@ -72,7 +72,10 @@ export class FailureLog {
       return;
     }
     if (after.nextRun === null && wasEnabled && after.attempts > 0) {
-      this.options.log.error({ ...failure, failing_since: after.failingSince === null ? null : formatTime(after.failingSince) }, 'callback failed for longer than retry_stop_after: job disabled');
+      this.options.log.error(
+        { ...failure, failing_since: after.failingSince === null ? null : formatTime(after.failingSince) },
+        'callback failed for longer than retry_stop_after: job disabled',
+      );
       this.failing.delete(key);
       return;
     }
@@ -84,7 +87,10 @@ export class FailureLog {
       this.failing.set(key, { loggedAt: now, unlogged: 0 });
       this.options.log.warn({ ...failure, next_retry: next }, 'callback failed; will retry');
     } else if (now - tracked.loggedAt >= this.everyMs) {
-      this.options.log.warn({ ...failure, failures: tracked.unlogged + 1, next_retry: next }, `callback still failing: ${tracked.unlogged + 1} failed attempts since the last line`);
+      this.options.log.warn(
+        { ...failure, failures: tracked.unlogged + 1, next_retry: next },
+        `callback still failing: ${tracked.unlogged + 1} failed attempts since the last line`,
+      );
       tracked.loggedAt = now;
       tracked.unlogged = 0;
     } else {

@@ -14,9 +14,7 @@ export interface BackoffPolicy {
 export function retryDelayMs(attempts: number, policy: BackoffPolicy): number {
   const base = finiteNonNegative(policy.retryIntervalMs);
   const multiplier = finiteNonNegative(policy.retryMultiplier);
-  const max = Number.isFinite(policy.retryMaxIntervalMs)
-    ? Math.max(0, policy.retryMaxIntervalMs)
-    : Number.MAX_SAFE_INTEGER;
+  const max = Number.isFinite(policy.retryMaxIntervalMs) ? Math.max(0, policy.retryMaxIntervalMs) : Number.MAX_SAFE_INTEGER;
   const n = Number.isNaN(attempts) ? 1 : Math.min(Math.max(1, Math.floor(attempts)), Number.MAX_SAFE_INTEGER);
   if (base === 0) return 0;
   // multiplier^(n-1) may overflow to Infinity (then min() picks max) or underflow to 0; base * it is never NaN here.

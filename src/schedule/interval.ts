@@ -49,8 +49,7 @@ export const MAX_INTERVAL_MS = 100 * AVG_YEAR_MS; // 3 155 695 200 s
 
 /** Any other decimal number ("-5", "1.5", "+3"): rejected with a specific message. */
 const NUMBER = /^[+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)$/;
-const ISO_DURATION =
-  /^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)(?:[.,](\d{1,3}))?S)?)?$/;
+const ISO_DURATION = /^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)(?:[.,](\d{1,3}))?S)?)?$/;
 
 function fail(parameter: string, text: string, what: string): never {
   throw new ScheduleError(parameter, `${parameter}: ${JSON.stringify(text)} ${what}`);
@@ -65,10 +64,7 @@ export function parseInterval(text: string, parameter = 'interval'): Interval {
   if (typeof text !== 'string') fail(parameter, String(text), 'is not a number of seconds or an ISO 8601 duration');
   const trimmed = text.trim();
   if (trimmed === '') {
-    throw new ScheduleError(
-      parameter,
-      `${parameter}: must not be empty; give a number of seconds or an ISO 8601 duration such as PT1H`,
-    );
+    throw new ScheduleError(parameter, `${parameter}: must not be empty; give a number of seconds or an ISO 8601 duration such as PT1H`);
   }
 
   if (/^\d+$/.test(trimmed)) {
@@ -112,10 +108,7 @@ function nominalMs(years: number, months: number, weeks: number, days: number, c
 
 /** True if the interval has a calendar part (years, months, weeks or days), i.e. its length depends on the date. */
 export function isCalendarInterval(interval: Interval): boolean {
-  return (
-    interval.kind === 'duration' &&
-    (interval.years !== 0 || interval.months !== 0 || interval.weeks !== 0 || interval.days !== 0)
-  );
+  return interval.kind === 'duration' && (interval.years !== 0 || interval.months !== 0 || interval.weeks !== 0 || interval.days !== 0);
 }
 
 /** The exact length in ms of an interval without calendar part, else null. */
@@ -134,12 +127,7 @@ export function nominalLengthMs(interval: Interval): number {
  * `fromMs` + `times` x the calendar part of `interval`, in one step, in `zone` (see the rules on {@link Interval}).
  * Returns the instant in ms; an ambiguous local time resolves to the earlier instant.
  */
-function addCalendar(
-  fromMs: number,
-  interval: Extract<Interval, { kind: 'duration' }>,
-  zone: string,
-  times: number,
-): number {
+function addCalendar(fromMs: number, interval: Extract<Interval, { kind: 'duration' }>, zone: string, times: number): number {
   const start = DateTime.fromMillis(fromMs, { zone });
   if (!start.isValid) throw new RangeError(`invalid zone or time: ${zone} ${fromMs}`);
   const moved = start.plus({

@@ -14,10 +14,7 @@ import { gridSlotOnOrAfter } from './slot-grid.js';
  */
 
 /** A job's recurrence rule. */
-export type Recurrence =
-  | { kind: 'once' }
-  | { kind: 'interval'; interval: Interval }
-  | { kind: 'cron'; cron: CronRule };
+export type Recurrence = { kind: 'once' } | { kind: 'interval'; interval: Interval } | { kind: 'cron'; cron: CronRule };
 
 export interface NextSlotOptions {
   /** Fixed-rate (default true): the next slot on the anchor's grid after the one served, skipping slots already
@@ -102,20 +99,10 @@ export function firstSlot(rec: Recurrence, zone: string, fromMs: number): number
  * stays before the next regular slot, also where that is nearer than one interval (P1D at 02:30 Berlin: the slot
  * moved to 03:30 on the spring-forward day is followed by 02:30 the next day, 23 hours later).
  */
-export function randomizeSlot(
-  rec: Recurrence,
-  zone: string,
-  anchorMs: number,
-  slotMs: number,
-  factor: number,
-  random: () => number,
-): number {
+export function randomizeSlot(rec: Recurrence, zone: string, anchorMs: number, slotMs: number, factor: number, random: () => number): number {
   const f = Number.isFinite(factor) ? Math.min(1, Math.max(0, factor)) : 0;
   if (f === 0 || rec.kind === 'once') return slotMs;
-  const following =
-    rec.kind === 'cron'
-      ? rec.cron.next(slotMs)
-      : gridSlotOnOrAfter(rec.interval, zone, anchorMs, Math.floor(slotMs) + 1);
+  const following = rec.kind === 'cron' ? rec.cron.next(slotMs) : gridSlotOnOrAfter(rec.interval, zone, anchorMs, Math.floor(slotMs) + 1);
   const length = following - slotMs;
   const r = random();
   const u = Number.isFinite(r) ? Math.min(Math.max(r, 0), 1) : 0;

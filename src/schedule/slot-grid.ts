@@ -44,13 +44,7 @@ export const slotAt: SlotFunction = (interval, zone, anchorMs, k) => {
  * P1M and P1Y, whether the job was away for a minute or a century (measured over random anchors in 8 zones and gaps
  * up to 100 years: never more than 3). `slot` is injectable so that tests can count the computations.
  */
-export function gridSlotOnOrAfter(
-  interval: Interval,
-  zone: string,
-  anchorMs: number,
-  fromMs: number,
-  slot: SlotFunction = slotAt,
-): number {
+export function gridSlotOnOrAfter(interval: Interval, zone: string, anchorMs: number, fromMs: number, slot: SlotFunction = slotAt): number {
   if (!Number.isFinite(anchorMs) || !Number.isFinite(fromMs)) {
     throw new RangeError(`gridSlotOnOrAfter: invalid time (anchor ${anchorMs}, from ${fromMs})`);
   }

@@ -235,7 +235,12 @@ export class JobStore {
   async runsOf(path: string, body: string, page: { before: string | null; limit: number }): Promise<{ runs: RunRecord[]; next: string | null }> {
     let select = this.runs.createQueryBuilder('r').where('r.path = :path AND r.body = :body', { path, body });
     if (page.before !== null) select = select.andWhere('r.id < :before', { before: page.before });
-    const rows = (await this.run('runs', () => select.orderBy('r.id', 'DESC').limit(page.limit + 1).getRawMany())) as Record<string, unknown>[];
+    const rows = (await this.run('runs', () =>
+      select
+        .orderBy('r.id', 'DESC')
+        .limit(page.limit + 1)
+        .getRawMany(),
+    )) as Record<string, unknown>[];
     const runs = rows.slice(0, page.limit);
     const last = runs.at(-1);
     return {
@@ -353,7 +358,6 @@ export function describe(settings: DatabaseSettings): string {
     ? `mysql://${settings.user}@${settings.host}:${settings.port}/${settings.db} table ${settings.table}`
     : `sqlite ${settings.file} table ${settings.table}`;
 }
-
 
 /** Items in key order: concurrent multi-row statements that lock their rows in one order rarely deadlock each other. */
 function byKey<T extends JobKeyParts>(items: readonly T[]): T[] {

@@ -78,7 +78,9 @@ export const mysqlDialect: Dialect = {
         } catch (error) {
           const driverError = (error as { driverError?: unknown }).driverError ?? error;
           if (!isServerRefusal(driverError)) {
-            throw new StoreUncertainError(`database connection lost during a write, which may or may not have been applied: ${errorText(driverError)}`);
+            throw new StoreUncertainError(
+              `database connection lost during a write, which may or may not have been applied: ${errorText(driverError)}`,
+            );
           }
           // The server refused a statement: the transaction is left open on this connection.
           await runner.query('ROLLBACK').catch(() => {});
@@ -88,7 +90,9 @@ export const mysqlDialect: Dialect = {
         // START TRANSACTION, claim, SET, the first write, the others, COMMIT.
         const affected = (index: number) => (results as { affectedRows?: number }[])[index]?.affectedRows ?? 0;
         if (affected(1) !== 1) {
-          throw new FencedError(`another Dalga server took over the jobs table (lease token ${fence.token} is no longer current); nothing was written`);
+          throw new FencedError(
+            `another Dalga server took over the jobs table (lease token ${fence.token} is no longer current); nothing was written`,
+          );
         }
         return affected(3);
       } finally {

@@ -44,7 +44,10 @@ export class RunHistory {
 
   /** Every run of these jobs. */
   deleteOf(keys: readonly RunKey[], condition: string): SqlStatement {
-    return { sql: `DELETE FROM \`${this.table}\` WHERE ${condition} AND (${this.keyMatch(keys.length)})`, parameters: keys.flatMap((k) => [k.path, k.body]) };
+    return {
+      sql: `DELETE FROM \`${this.table}\` WHERE ${condition} AND (${this.keyMatch(keys.length)})`,
+      parameters: keys.flatMap((k) => [k.path, k.body]),
+    };
   }
 
   /**

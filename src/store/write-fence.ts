@@ -13,18 +13,14 @@
  * - process-lock: SQLite, one process per file; the kernel lock this process holds on the file
  *   (SqliteProcessLock) is the claim, so there is nothing to check per statement.
  */
-export type WriteFence =
-  | { kind: 'lease'; leaseTable: string; owner: string; token: number }
-  | { kind: 'process-lock' };
+export type WriteFence = { kind: 'lease'; leaseTable: string; owner: string; token: number } | { kind: 'process-lock' };
 
 export const PROCESS_LOCK_FENCE: WriteFence = { kind: 'process-lock' };
 
 /** The MySQL statements around a fenced write: `before` claims, the write runs only `WHERE ${condition}`. */
 export function leaseClaim(fence: Extract<WriteFence, { kind: 'lease' }>): { before: string; parameters: unknown[]; condition: string } {
   return {
-    before:
-      `UPDATE \`${fence.leaseTable}\` SET writes = writes + 1 WHERE id = 1 AND owner = ? AND token = ?;\n` +
-      'SET @dalga_fence = ROW_COUNT()',
+    before: `UPDATE \`${fence.leaseTable}\` SET writes = writes + 1 WHERE id = 1 AND owner = ? AND token = ?;\n` + 'SET @dalga_fence = ROW_COUNT()',
     parameters: [fence.owner, fence.token],
     condition: '@dalga_fence = 1',
   };

@@ -68,10 +68,7 @@ describe('boot progress on a large table (mysql)', { skip: await skipUnlessMysql
   test('/status and /readyz answer during the load, and the log shows count, percent and rate', async (t) => {
     const port = await freePort();
     const config = join(db.dir, 'proxied.ini');
-    writeFileSync(
-      config,
-      `${db.ini.replace(/^port = .*$/m, `port = ${proxy.port}`)}\n[listen]\nhost = 127.0.0.1\nport = ${port}\n`,
-    );
+    writeFileSync(config, `${db.ini.replace(/^port = .*$/m, `port = ${proxy.port}`)}\n[listen]\nhost = 127.0.0.1\nport = ${port}\n`);
     const base = `http://127.0.0.1:${port}`;
     const getStatus = async (): Promise<Status | null> => {
       const response = await fetch(`${base}/status`).catch(() => null);

@@ -10,7 +10,6 @@ import type { EndpointServer } from '../helpers/endpoint-server.js';
 import { startTestStack } from '../helpers/test-stack.js';
 import { eventually, sleep } from '../helpers/eventually.js';
 
-
 for (const kind of ['mysql', 'sqlite'] as DatabaseKind[]) {
   describe(`callbacks (${kind})`, { skip: await skipUnlessMysql(kind) }, () => {
     let stack: Awaited<ReturnType<typeof startTestStack>>;
@@ -52,20 +51,31 @@ for (const kind of ['mysql', 'sqlite'] as DatabaseKind[]) {
       endpoint.responder = () => ({ status: 204 });
       await dalga.request('PUT', '/jobs/invalid/b?interval=1&immediate=true');
       await endpoint.waitFor((c) => c.path === '/hooks/invalid');
-      await eventually(() => dalga.request('GET', '/jobs/invalid/b'), (r) => r.status === 404, 'the job to be deleted');
+      await eventually(
+        () => dalga.request('GET', '/jobs/invalid/b'),
+        (r) => r.status === 404,
+        'the job to be deleted',
+      );
     });
 
     test('500: retried with exponential backoff, same Dalga-Sched, increasing Dalga-Attempt, then back to its slots', async () => {
       endpoint.responder = (c) => ({ status: endpoint.matching((x) => x.path === c.path).length <= 4 ? 500 : 200 });
       await dalga.request('PUT', '/jobs/flaky/c?interval=60&immediate=true');
       const calls = await endpoint.waitFor((c) => c.path === '/hooks/flaky', 5, 10_000);
-      assert.deepEqual(calls.map((c) => c.headers['dalga-attempt']), ['1', '2', '3', '4', '5']);
+      assert.deepEqual(
+        calls.map((c) => c.headers['dalga-attempt']),
+        ['1', '2', '3', '4', '5'],
+      );
       assert.equal(new Set(calls.map((c) => c.headers['dalga-sched'])).size, 1, 'every retry serves the same slot');
       const gaps = calls.slice(1).map((c, i) => c.at - calls[i].at);
       // retry_interval 0.2 s, multiplier 2, capped at 0.8 s: 200, 400, 800, 800 ms.
       const expected = [200, 400, 800, 800];
       gaps.forEach((gap, i) => assert.ok(gap >= expected[i] - 20 && gap <= expected[i] + 400, `gap ${i}: ${gap} ms, expected ~${expected[i]}`));
-      const job = await eventually(() => dalga.request('GET', '/jobs/flaky/c'), (r) => r.json.last_status === 200, 'success');
+      const job = await eventually(
+        () => dalga.request('GET', '/jobs/flaky/c'),
+        (r) => r.json.last_status === 200,
+        'success',
+      );
       assert.equal(job.json.attempts, 0);
       assertFuture(job.json.next_run, 50_000);
       await dalga.request('DELETE', '/jobs/flaky/c');
@@ -74,7 +84,11 @@ for (const kind of ['mysql', 'sqlite'] as DatabaseKind[]) {
     test('failure details are kept: status, error and attempts', async () => {
       endpoint.responder = () => ({ status: 503 });
       await dalga.request('PUT', '/jobs/down/d?interval=60&immediate=true');
-      const job = await eventually(() => dalga.request('GET', '/jobs/down/d'), (r) => r.json.attempts >= 2, 'two failed attempts');
+      const job = await eventually(
+        () => dalga.request('GET', '/jobs/down/d'),
+        (r) => r.json.attempts >= 2,
+        'two failed attempts',
+      );
       assert.equal(job.json.last_status, 503);
       assert.match(job.json.last_error, /503/);
       await dalga.request('DELETE', '/jobs/down/d');
@@ -87,7 +101,11 @@ for (const kind of ['mysql', 'sqlite'] as DatabaseKind[]) {
       const gap = calls[1].at - calls[0].at;
       assert.ok(gap >= 650 && gap <= 1_500, `timeout 0.5 s + retry 0.2 s, got ${gap} ms`);
       assert.equal(calls[1].headers['dalga-attempt'], '2');
-      const job = await eventually(() => dalga.request('GET', '/jobs/slow/e'), (r) => r.json.last_status === 200, 'success');
+      const job = await eventually(
+        () => dalga.request('GET', '/jobs/slow/e'),
+        (r) => r.json.last_status === 200,
+        'success',
+      );
       assert.equal(job.json.attempts, 0);
       await dalga.request('DELETE', '/jobs/slow/e');
     });

@@ -160,8 +160,14 @@ describe('command line', () => {
         assert.equal(second.code, 0, second.stderr);
         assert.match(second.stdout, /^already exists: /);
         const indexes = (await mysqlQuery(`SHOW INDEX FROM \`${db.table}\``)) as { Key_name: string; Column_name: string }[];
-        assert.deepEqual(indexes.filter((i) => i.Key_name === 'PRIMARY').map((i) => i.Column_name), ['path', 'body']);
-        assert.ok(indexes.some((i) => i.Key_name !== 'PRIMARY' && i.Column_name === 'next_run'), 'an index on next_run');
+        assert.deepEqual(
+          indexes.filter((i) => i.Key_name === 'PRIMARY').map((i) => i.Column_name),
+          ['path', 'body'],
+        );
+        assert.ok(
+          indexes.some((i) => i.Key_name !== 'PRIMARY' && i.Column_name === 'next_run'),
+          'an index on next_run',
+        );
       } finally {
         await db.drop();
       }

@@ -102,7 +102,10 @@ describe('DalgaClient (live server)', () => {
     assert.equal(seen.length, 25);
     assert.deepEqual(seen, [...seen].sort());
     assert.ok(pages.length >= 3, `${pages.length} requests for 26 jobs at 10 a page`);
-    assert.ok(pages.slice(1).every((url) => url.includes('cursor=')), 'follows next_cursor');
+    assert.ok(
+      pages.slice(1).every((url) => url.includes('cursor=')),
+      'follows next_cursor',
+    );
     const all: DalgaJob[] = [];
     for await (const job of client.list()) all.push(job);
     assert.ok(all.some((job) => job.path === 'pagedX'));

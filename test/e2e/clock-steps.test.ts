@@ -72,7 +72,10 @@ for (const kind of ['sqlite', 'mysql'] as DatabaseKind[]) {
 
       const forwards: number[] = [];
       const backwards: number[] = [];
-      for (const [forward, back] of [[30_000, 0], [HOUR, 0]]) {
+      for (const [forward, back] of [
+        [30_000, 0],
+        [HOUR, 0],
+      ]) {
         // Forward: what became due runs within about a second, each job once.
         const steppedAt = await stepTo(forward);
         forwards.push(steppedAt);
@@ -97,11 +100,13 @@ for (const kind of ['sqlite', 'mysql'] as DatabaseKind[]) {
       }
 
       // Nothing ran before its wall-clock due time, by the server's clock.
-      const early = stack.endpoint.matching((c) => c.path === '/step').flatMap((c) => {
-        const now = serverTime(c.at);
-        const sched = Date.parse(String(c.headers['dalga-sched']));
-        return now !== undefined && now < sched - 20 ? [`${c.body} sched ${c.headers['dalga-sched']} ran ${sched - now} ms early`] : [];
-      });
+      const early = stack.endpoint
+        .matching((c) => c.path === '/step')
+        .flatMap((c) => {
+          const now = serverTime(c.at);
+          const sched = Date.parse(String(c.headers['dalga-sched']));
+          return now !== undefined && now < sched - 20 ? [`${c.body} sched ${c.headers['dalga-sched']} ran ${sched - now} ms early`] : [];
+        });
       assert.deepEqual(early, []);
       assert.equal(callbacks('oneoff', 0).length, 1, 'the one-off ran once, when a forward step made it due');
       // None lost: every periodic job is still there, enabled and on the wheel.
@@ -112,7 +117,9 @@ for (const kind of ['sqlite', 'mysql'] as DatabaseKind[]) {
       }
       const log = dalga.output.split('\n').filter((line) => line.includes('the wall clock stepped'));
       assert.equal(log.length, 4, `one warn line per step:\n${log.join('\n')}`);
-      t.diagnostic(`callbacks: ${stack.endpoint.matching((c) => c.path === '/step').length}; steps at ${[...forwards, ...backwards].length} moments, logged: ${log.length}`);
+      t.diagnostic(
+        `callbacks: ${stack.endpoint.matching((c) => c.path === '/step').length}; steps at ${[...forwards, ...backwards].length} moments, logged: ${log.length}`,
+      );
     });
   });
 }

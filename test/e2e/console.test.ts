@@ -76,7 +76,16 @@ describe('the console at GET / in headless Chromium', { skip: chromiumMissing() 
     context = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
       headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
       viewport: { width: 1400, height: 900 },
     });
     page = context.pages()[0] ?? (await context.newPage());
@@ -107,7 +116,11 @@ describe('the console at GET / in headless Chromium', { skip: chromiumMissing() 
     stack.endpoint.responder = (callback) => ({ status: callback.path === '/flaky' ? 500 : 200 });
     assert.equal((await dalga.request('PUT', '/jobs/flaky/7?interval=3600&immediate=true')).status, 201);
     await stack.endpoint.waitFor((callback) => callback.path === '/flaky');
-    await eventually(() => dalga.request('GET', '/jobs/flaky/7'), (job) => job.json.attempts >= 1, 'a failed attempt');
+    await eventually(
+      () => dalga.request('GET', '/jobs/flaky/7'),
+      (job) => job.json.attempts >= 1,
+      'a failed attempt',
+    );
 
     const response = await page.goto(`${dalga.url}/`);
     assert.equal(response?.status(), 200);
@@ -182,14 +195,19 @@ describe('the console at GET / in headless Chromium', { skip: chromiumMissing() 
     await assert.rejects(client.slots('missing', 'x', 5), (error: DalgaError) => error.status === 404);
     await waitInPage(page, `document.querySelectorAll('#slots li').length === 5`);
     const shown = await page.evaluate<string[]>(`Array.from(document.querySelectorAll('#slots li')).map((li) => li.textContent)`);
-    assert.deepEqual(shown, slots.map((slot) => slot.replace('T', ' ').replace(/(\.\d+)?Z$/, ' UTC')));
+    assert.deepEqual(
+      shown,
+      slots.map((slot) => slot.replace('T', ' ').replace(/(\.\d+)?Z$/, ' UTC')),
+    );
     await waitInPage(page, textIs('runs-note', 'no runs yet'));
 
     await page.getByRole('button', { name: 'Trigger', exact: true }).click();
     await endpoint.waitFor((callback) => callback.path === '/check_feed' && callback.body === '1234');
     // The run shows in the history (the detail refreshes by itself): attempt 1, answered 200.
     await waitInPage(page, `document.querySelectorAll('#run-rows tr').length === 1`);
-    const [run] = await page.evaluate<string[][]>(`Array.from(document.querySelectorAll('#run-rows tr')).map((tr) => Array.from(tr.cells).map((td) => td.textContent))`);
+    const [run] = await page.evaluate<string[][]>(
+      `Array.from(document.querySelectorAll('#run-rows tr')).map((tr) => Array.from(tr.cells).map((td) => td.textContent))`,
+    );
     assert.deepEqual([run[1], run[4]], ['1', '200']);
 
     await page.getByRole('button', { name: 'Disable', exact: true }).click();

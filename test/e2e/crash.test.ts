@@ -91,12 +91,23 @@ async function mapLimit<T, R>(items: T[], limit: number, each: (item: T) => Prom
  * request is made: outcomes already answered are written first, then nothing changes but due jobs
  * starting their (held) callbacks. Retries with a longer hold if the reads outlast it.
  */
-async function frozenSnapshot(dalga: DalgaProcess, db: TestDatabase, endpoint: EndpointServer, random: RandomEndpoint, keys: LoadKey[]): Promise<Snapshot> {
+async function frozenSnapshot(
+  dalga: DalgaProcess,
+  db: TestDatabase,
+  endpoint: EndpointServer,
+  random: RandomEndpoint,
+  keys: LoadKey[],
+): Promise<Snapshot> {
   for (let holdMs = 1_500; ; holdMs *= 2) {
     const heldFrom = Date.now();
     random.holdUntil = heldFrom + holdMs;
     await sleep(300);
-    await eventually(() => dalga.request('GET', '/status'), (s) => s.json?.write_backs_pending === 0, 'write-backs to land', 10_000);
+    await eventually(
+      () => dalga.request('GET', '/status'),
+      (s) => s.json?.write_backs_pending === 0,
+      'write-backs to land',
+      10_000,
+    );
     const rows = new Map((await readStoredJobs(db)).map((row) => [`${row.path}/${row.body}`, row]));
     const memoryAnswers = await mapLimit(keys, 16, (key) => dalga.request('GET', `/jobs/${key.path}/${key.body}`));
     const wheelReadAt = Date.now();
@@ -268,9 +279,7 @@ async function waitForEveryJobToFire(
       if (statuses[index] === 204) deletedBy204.add(key);
       if (row.oneOff ? sched === (row.triggeredAt ?? row.nextSched) : sched > restartedAt) fired.add(key);
     });
-    const silent = [...snapshot.rows.values()]
-      .map((row) => `${row.path}/${row.body}`)
-      .filter((key) => !fired.has(key) && !deletedBy204.has(key));
+    const silent = [...snapshot.rows.values()].map((row) => `${row.path}/${row.body}`).filter((key) => !fired.has(key) && !deletedBy204.has(key));
     if (silent.length === 0 || Date.now() > deadline) {
       return silent.map((key) => {
         const row = snapshot.rows.get(key) as StoredJob;
@@ -374,7 +383,11 @@ async function crashRounds(t: TestContext, kind: DatabaseKind, rounds: number): 
   assert.deepEqual(generator.anomalies, [], `unexpected answers:${list(generator.anomalies.map((a) => `${a.key}: ${a.what}`))}`);
   assert.equal(lost, 0, `${lost} acknowledged jobs lost`);
   assert.deepEqual(problems, [], `after a restart:${list(problems)}`);
-  assert.deepEqual(duplicates.unexplained, [], `${duplicates.unexplained.length} duplicate callbacks not explained by a kill:${list(duplicates.unexplained)}`);
+  assert.deepEqual(
+    duplicates.unexplained,
+    [],
+    `${duplicates.unexplained.length} duplicate callbacks not explained by a kill:${list(duplicates.unexplained)}`,
+  );
   assert.deepEqual(silent, [], `jobs that did not fire after the last restart:${list(silent)}`);
 }
 

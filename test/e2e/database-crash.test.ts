@@ -39,7 +39,18 @@ describe('the database crashes under load (mysql, a private MariaDB)', async () 
   let dalga: DalgaProcess;
   const random = new SeededRandom(SeededRandom.seedFrom('DB_CRASH_SEED'));
   const history = new Map<string, KeyHistory>();
-  const summary = { seed: random.seed, rounds: 0, writes_sent: 0, acknowledged: 0, answered_503: 0, no_answer: 0, lost: 0, undone: 0, unknown_to_memory: 0, recovered_ms: [] as number[] };
+  const summary = {
+    seed: random.seed,
+    rounds: 0,
+    writes_sent: 0,
+    acknowledged: 0,
+    answered_503: 0,
+    no_answer: 0,
+    lost: 0,
+    undone: 0,
+    unknown_to_memory: 0,
+    recovered_ms: [] as number[],
+  };
 
   before(async () => {
     mariadb = await PrivateMariaDb.start();
@@ -104,7 +115,16 @@ describe('the database crashes under load (mysql, a private MariaDB)', async () 
       await sleep(random.between(500, 2_000));
       const restartedAt = Date.now();
       await mariadb.restart();
-      await eventually(() => dalga.request('GET', '/readyz').then((r) => r.status).catch(() => 0), (s) => s === 200, 'Dalga to be ready again', 20_000);
+      await eventually(
+        () =>
+          dalga
+            .request('GET', '/readyz')
+            .then((r) => r.status)
+            .catch(() => 0),
+        (s) => s === 200,
+        'Dalga to be ready again',
+        20_000,
+      );
       summary.recovered_ms.push(Date.now() - restartedAt);
       await sleep(1_000); // writes succeed again for a while
       running = false;
@@ -140,7 +160,9 @@ describe('the database crashes under load (mysql, a private MariaDB)', async () 
       assert.equal(put.status, 201, put.text);
       assert.equal(dalga.pid, pid, 'the same Dalga process');
       summary.rounds = round;
-      t.diagnostic(`round ${round}: ${summary.acknowledged} acknowledged so far, ${summary.answered_503} 503s, recovered ${summary.recovered_ms.at(-1)} ms after restart`);
+      t.diagnostic(
+        `round ${round}: ${summary.acknowledged} acknowledged so far, ${summary.answered_503} 503s, recovered ${summary.recovered_ms.at(-1)} ms after restart`,
+      );
     }
     assert.ok(summary.answered_503 > 0, 'the crashes were felt');
     t.diagnostic(`summary: ${JSON.stringify(summary)}`);

@@ -277,9 +277,7 @@ describe('database outage: connections cut for 10 s', { skip: await skipUnlessMy
     // then wait (bounded) for their outcomes to reach the database. The waits below do not throw,
     // so that the summary line is printed before the assertions say what went wrong.
     const firingsDuring = () =>
-      endpoint.received
-        .map(firing)
-        .filter((f) => (f.at >= cutStarted && f.at < resumedAt) || (inFlight.includes(f.job) && f.at < cutStarted));
+      endpoint.received.map(firing).filter((f) => (f.at >= cutStarted && f.at < resumedAt) || (inFlight.includes(f.job) && f.at < cutStarted));
     const landed = (rows: Map<string, StoredJob>) => firingsDuring().filter((f) => outcomeStored(f, rows, oneOffs)).length;
     let rows = await storedJobs(db.table);
     const deadline = Date.now() + RECOVERY_MS;
@@ -289,7 +287,12 @@ describe('database outage: connections cut for 10 s', { skip: await skipUnlessMy
     }
     // The failed one-offs retried after recovery, and nothing further for the one-offs.
     await endpoint.waitFor((c) => c.path === '/once-retry' || c.path === '/slow-fail', 6, 10_000).catch(() => undefined);
-    await eventually(() => storedJobs(db.table), (now) => [...oneOffs].every((job) => !now.has(job)), 'every one-off done and deleted', 10_000).catch(() => undefined);
+    await eventually(
+      () => storedJobs(db.table),
+      (now) => [...oneOffs].every((job) => !now.has(job)),
+      'every one-off done and deleted',
+      10_000,
+    ).catch(() => undefined);
 
     // Stop the periodic jobs and let every outcome settle, then compare counts with the database.
     assert.equal((await dalga.request('PATCH', '/jobs/fail/1?disable=true')).status, 200);
@@ -333,7 +336,7 @@ describe('database outage: connections cut for 10 s', { skip: await skipUnlessMy
 
     // Nothing applied twice, nothing forgotten.
     assert.deepEqual(duplicates(all), [], 'no (job, slot, attempt) is called back twice');
-    assert.deepEqual(attemptGaps(all), [], 'every slot\'s attempts go 1, 2, 3, ...: no failure counted twice');
+    assert.deepEqual(attemptGaps(all), [], "every slot's attempts go 1, 2, 3, ...: no failure counted twice");
     for (const job of ['once-ok/1', 'once-ok/2', 'once-ok/3', 'slow/1', 'slow-tick/1']) {
       assert.equal(all.filter((f) => f.job === job).length, 1, `${job} answered 200 once and is never fired again`);
       if (job !== 'slow-tick/1') assert.ok(!final.has(job), `${job} is deleted`);
@@ -341,7 +344,11 @@ describe('database outage: connections cut for 10 s', { skip: await skipUnlessMy
     assert.ok((final.get('slow-tick/1')?.nextSched ?? 0) > cutAt, 'slow-tick/1 moved on to its next slot (in an hour)');
     for (const job of ['once-retry/1', 'once-retry/2', 'slow-fail/1']) {
       const calls = all.filter((f) => f.job === job);
-      assert.deepEqual(calls.map((f) => f.attempt), [1, 2], `${job}: failed once, retried once as attempt 2`);
+      assert.deepEqual(
+        calls.map((f) => f.attempt),
+        [1, 2],
+        `${job}: failed once, retried once as attempt 2`,
+      );
       assert.equal(calls[0].sched, calls[1].sched, `${job}: the retry serves the same slot`);
       assert.ok(!final.has(job), `${job} is deleted after its successful retry`);
     }
@@ -364,7 +371,11 @@ describe('database outage: connections cut for 10 s', { skip: await skipUnlessMy
     // Requests refused during the outage changed nothing.
     assert.ok(putsTried.length > 0);
     for (const path of putsTried) assert.equal((await dalga.request('GET', path)).status, 404, `${path} was refused, so it does not exist`);
-    assert.deepEqual([...final.keys()].filter((key) => key.startsWith('during-outage/')), [], 'no refused PUT reached the database');
+    assert.deepEqual(
+      [...final.keys()].filter((key) => key.startsWith('during-outage/')),
+      [],
+      'no refused PUT reached the database',
+    );
     const idleAfter = (await dalga.request('GET', '/jobs/idle/1')).json;
     assert.equal(idleAfter.enabled, true, 'idle/1 was not disabled');
     assert.equal(idleAfter.next_run, idleBefore.next_run, 'idle/1 was not triggered');
@@ -388,7 +399,10 @@ describe('a connection lost after the write reached the database', { skip: await
     // Open connections in the pool, so that the writes below go out on them (a new connection's
     // handshake would be swallowed too: it fails before anything is sent, a certain 503).
     const warm = await Promise.all(Array.from({ length: 8 }, () => boundedRequest(dalga.url, 'GET', '/jobs?path=lost', DEADLINE_MS)));
-    assert.deepEqual(warm.map((a) => a.status), Array(8).fill(200));
+    assert.deepEqual(
+      warm.map((a) => a.status),
+      Array(8).fill(200),
+    );
     // The statements reach MariaDB and commit; their answers are lost with the connection.
     proxy.swallowReplies();
     const answers = await Promise.all([
@@ -441,14 +455,20 @@ describe('slow database: added latency, then a hung database', { skip: await ski
     assert.ok(put.ms <= BOUND_MS, `PUT took ${Math.round(put.ms)} ms`);
     const list = await boundedRequest(dalga.url, 'GET', '/jobs?path=slow-ok', DEADLINE_MS);
     assert.equal(list.status, 200, JSON.stringify(list.json));
-    assert.deepEqual((list.json!.jobs as { path: string }[]).map((job) => job.path), ['slow-ok']);
+    assert.deepEqual(
+      (list.json!.jobs as { path: string }[]).map((job) => job.path),
+      ['slow-ok'],
+    );
     const ready = await boundedRequest(dalga.url, 'GET', '/readyz', DEADLINE_MS);
     assert.equal(ready.status, 200, JSON.stringify(ready.json));
     const slowMs = Math.max(put.ms, list.ms, ready.ms);
     // Several statements at once, so that the pool holds open connections: under the hang below the
     // writes then wait on a statement already sent (10 s timeout), not on a new connection (5 s).
     const warm = await Promise.all(Array.from({ length: 8 }, () => boundedRequest(dalga.url, 'GET', '/jobs?path=slow', DEADLINE_MS)));
-    assert.deepEqual(warm.map((a) => a.status), Array(8).fill(200));
+    assert.deepEqual(
+      warm.map((a) => a.status),
+      Array(8).fill(200),
+    );
 
     // Hung: nothing moves. Statements wait for their 10 s timeout and the API answers 503.
     proxy.pause();
@@ -491,7 +511,12 @@ describe('slow database: added latency, then a hung database', { skip: await ski
       };
       return { database, api };
     };
-    const seen = await eventually(compare, ({ database, api }) => JSON.stringify(database) === JSON.stringify(api), 'memory to follow the table', 10_000);
+    const seen = await eventually(
+      compare,
+      ({ database, api }) => JSON.stringify(database) === JSON.stringify(api),
+      'memory to follow the table',
+      10_000,
+    );
     t.diagnostic(`after the hung writes: ${JSON.stringify(seen.database)}`);
     assert.deepEqual(seen.api, seen.database, 'the API (memory) and the database tell the same story');
   });

@@ -104,7 +104,13 @@ describe('GET /debug in headless Chromium', { skip: chromiumMissing() }, () => {
 
   test('draws the live wheel: counts, a heat map with cursors, the next jobs; follows API changes', async () => {
     // Nothing fires during the test (the soonest is 20 s away), so the counts hold still.
-    for (const [body, interval] of [['a', '20'], ['b', '45'], ['c', '3600'], ['d', 'P1D'], ['e', 'P1Y']]) {
+    for (const [body, interval] of [
+      ['a', '20'],
+      ['b', '45'],
+      ['c', '3600'],
+      ['d', 'P1D'],
+      ['e', 'P1Y'],
+    ]) {
       assert.equal((await dalga.request('PUT', `/jobs/page_job/${body}?interval=${interval}`)).status, 201);
     }
     for (let i = 0; i < 20; i++) await dalga.request('PUT', `/jobs/bulk/${i}?interval=600`);
@@ -132,7 +138,10 @@ describe('GET /debug in headless Chromium', { skip: chromiumMissing() }, () => {
     assert.equal(drawn, 25, 'every timer is in some cell');
     const hot = cells.filter((cell) => cell.count > 0);
     assert.ok(hot.length >= 3, 'jobs 20 s, 45 s, 10 min, 1 h, 1 d and 1 y apart fill several slots');
-    assert.ok(hot.every((cell) => cell.background !== ''), 'non-empty cells are coloured');
+    assert.ok(
+      hot.every((cell) => cell.background !== ''),
+      'non-empty cells are coloured',
+    );
     // The 20 jobs due within a few ms of each other share one cell (two, if a slot edge falls between).
     const bulk = hot.reduce((most, cell) => (cell.count > most.count ? cell : most));
     assert.ok(bulk.count >= 10, `the busiest cell holds ${bulk.count}`);
@@ -158,7 +167,9 @@ describe('GET /debug in headless Chromium', { skip: chromiumMissing() }, () => {
   });
 
   test('says so when the server stops answering, keeping the last picture', async () => {
-    await page.route('**/debug/wheel*', (route) => route.fulfill({ status: 503, contentType: 'application/json', body: '{"error":"database unreachable"}' }));
+    await page.route('**/debug/wheel*', (route) =>
+      route.fulfill({ status: 503, contentType: 'application/json', body: '{"error":"database unreachable"}' }),
+    );
     await page.waitForSelector('#error', { state: 'visible', timeout: 3_000 });
     assert.match((await page.textContent('#error')) ?? '', /database unreachable/);
     assert.equal(await page.textContent('#timers'), '35');

@@ -62,7 +62,11 @@ function attemptsAllowedWithin(windowMs: number, answerMs: number, policy: Backo
 }
 
 function assertSameSlot(requests: FaultRequest[], label: string): void {
-  assert.deepEqual(requests.map((r) => r.attempt), requests.map((_, i) => i + 1), `${label}: Dalga-Attempt counts up from 1`);
+  assert.deepEqual(
+    requests.map((r) => r.attempt),
+    requests.map((_, i) => i + 1),
+    `${label}: Dalga-Attempt counts up from 1`,
+  );
   assert.equal(new Set(requests.map((r) => r.sched)).size, 1, `${label}: every retry serves the same Dalga-Sched`);
 }
 
@@ -85,8 +89,16 @@ function callbackLogs(dalga: DalgaProcess, path: string): CallbackLog[] {
   const logs: CallbackLog[] = [];
   for (const line of dalga.output.split('\n')) {
     if (!line.includes('"msg":"callback"')) continue;
-    const record = JSON.parse(line) as { time: string; job: { path: string }; attempt: number; status: number | null; error: string | null; ms: number };
-    if (record.job.path === path) logs.push({ at: Date.parse(record.time), attempt: record.attempt, status: record.status, error: record.error, ms: record.ms });
+    const record = JSON.parse(line) as {
+      time: string;
+      job: { path: string };
+      attempt: number;
+      status: number | null;
+      error: string | null;
+      ms: number;
+    };
+    if (record.job.path === path)
+      logs.push({ at: Date.parse(record.time), attempt: record.attempt, status: record.status, error: record.error, ms: record.ms });
   }
   return logs;
 }
@@ -186,7 +198,12 @@ describe('endpoint faults (mysql)', { skip: await skipUnlessMysql('mysql') }, ()
     const requests = await endpoint.waitFor('/e500', 6, 20_000);
     assertSameSlot(requests, '500');
     // 400, 800, 1600 (the cap), 1600, 1600 ms.
-    assertBackoffGaps(requests.map((r) => r.at), 0, BACKOFF, '500');
+    assertBackoffGaps(
+      requests.map((r) => r.at),
+      0,
+      BACKOFF,
+      '500',
+    );
 
     // No hot loop: within a window past the sixth attempt, no more attempts than the backoff allows.
     const first = requests[0].at;
@@ -219,7 +236,12 @@ describe('endpoint faults (mysql)', { skip: await skipUnlessMysql('mysql') }, ()
     const requests = await endpoint.waitFor('/hang', 3, 15_000);
     assertSameSlot(requests, 'hang');
     // timeout + 400, timeout + 800 ms.
-    assertBackoffGaps(requests.map((r) => r.at), TIMEOUT_MS, BACKOFF, 'hang');
+    assertBackoffGaps(
+      requests.map((r) => r.at),
+      TIMEOUT_MS,
+      BACKOFF,
+      'hang',
+    );
     for (const request of requests.slice(0, 2)) {
       assert.equal(request.end, 'client-closed', 'Dalga gives up on the connection');
       const heldMs = (request.endedAt ?? NaN) - request.at;
@@ -231,7 +253,11 @@ describe('endpoint faults (mysql)', { skip: await skipUnlessMysql('mysql') }, ()
       assert.match(log.error ?? '', /^timeout/);
       assert.ok(log.ms >= TIMEOUT_MS - 2 && log.ms <= TIMEOUT_MS + 700, `the attempt took ${log.ms} ms, timeout ${TIMEOUT_MS} ms`);
     }
-    const job = await eventually(() => dalga.request('GET', '/jobs/hang/a'), (r) => r.json.attempts >= 2, 'two failed attempts');
+    const job = await eventually(
+      () => dalga.request('GET', '/jobs/hang/a'),
+      (r) => r.json.attempts >= 2,
+      'two failed attempts',
+    );
     assert.equal(job.json.last_status, null);
     assert.match(job.json.last_error, /timeout/);
     assert.ok((await metric(dalga, 'dalga_callbacks_total{outcome="timeout"}')) - timeoutsBefore >= 2, 'counted as timeouts');
@@ -254,7 +280,12 @@ describe('endpoint faults (mysql)', { skip: await skipUnlessMysql('mysql') }, ()
     for (const path of Object.keys(cuts)) {
       const requests = await endpoint.waitFor(path, 4, 15_000);
       assertSameSlot(requests, path);
-      assertBackoffGaps(requests.map((r) => r.at), 0, BACKOFF, path);
+      assertBackoffGaps(
+        requests.map((r) => r.at),
+        0,
+        BACKOFF,
+        path,
+      );
       const job = (await dalga.request('GET', `/jobs${path}/a`)).json;
       assert.ok(job.attempts >= 3, `${path}: ${job.attempts} failed attempts recorded`);
       assert.ok(job.last_error, `${path}: last_error says why`);
@@ -262,7 +293,10 @@ describe('endpoint faults (mysql)', { skip: await skipUnlessMysql('mysql') }, ()
       if (path !== '/cut-body') assert.equal(job.last_status, null, `${path}: no status was received`);
       detail[path] = job.last_error;
     }
-    await deleteJobs(dalga, Object.keys(cuts).map((path) => `${path.slice(1)}/a`));
+    await deleteJobs(
+      dalga,
+      Object.keys(cuts).map((path) => `${path.slice(1)}/a`),
+    );
     summary.faults.cut = { callbacks: Object.keys(cuts).reduce((n, p) => n + endpoint.matching(p).length, 0), errors: detail };
   });
 
@@ -271,7 +305,12 @@ describe('endpoint faults (mysql)', { skip: await skipUnlessMysql('mysql') }, ()
     await dalga.request('PUT', '/jobs/trickle-headers/a?interval=3600&immediate=true');
     const requests = await endpoint.waitFor('/trickle-headers', 3, 15_000);
     assertSameSlot(requests, 'trickle-headers');
-    assertBackoffGaps(requests.map((r) => r.at), TIMEOUT_MS, BACKOFF, 'trickle-headers');
+    assertBackoffGaps(
+      requests.map((r) => r.at),
+      TIMEOUT_MS,
+      BACKOFF,
+      'trickle-headers',
+    );
     for (const request of requests.slice(0, 2)) {
       assert.equal(request.end, 'client-closed');
       const heldMs = (request.endedAt ?? NaN) - request.at;
@@ -291,7 +330,12 @@ describe('endpoint faults (mysql)', { skip: await skipUnlessMysql('mysql') }, ()
     const requests = await endpoint.waitFor('/trickle-body', 4, 15_000);
     assertSameSlot(requests, 'trickle-body');
     // The status line came at once: the backoff runs from there, not from the end of the body.
-    assertBackoffGaps(requests.map((r) => r.at), 0, BACKOFF, 'trickle-body');
+    assertBackoffGaps(
+      requests.map((r) => r.at),
+      0,
+      BACKOFF,
+      'trickle-body',
+    );
     await deleteJobs(dalga, ['trickle-body/a']);
     const ended = await endpoint.waitUntil(
       () => (endpoint.matching('/trickle-body').every((r) => r.end !== null) ? endpoint.matching('/trickle-body') : null),
@@ -452,14 +496,27 @@ describe('refused connection (sqlite)', () => {
 
   test('last_error says the connection was refused; attempts follow the backoff, no hot loop', async () => {
     await dalga.request('PUT', '/jobs/refused/a?interval=3600&immediate=true');
-    const job = await eventually(() => dalga.request('GET', '/jobs/refused/a'), (r) => r.json.attempts >= 5, 'five refused attempts', 15_000);
+    const job = await eventually(
+      () => dalga.request('GET', '/jobs/refused/a'),
+      (r) => r.json.attempts >= 5,
+      'five refused attempts',
+      15_000,
+    );
     assert.equal(job.json.last_status, null);
     assert.match(job.json.last_error, /ECONNREFUSED/);
     // 250, 500, 1000 (the cap), 1000 ms, between the server's own callback log lines.
     const logs = callbackLogs(dalga, 'refused');
-    assert.deepEqual(logs.map((l) => l.attempt), logs.map((_, i) => i + 1));
+    assert.deepEqual(
+      logs.map((l) => l.attempt),
+      logs.map((_, i) => i + 1),
+    );
     for (const log of logs) assert.match(log.error ?? '', /ECONNREFUSED/);
-    assertBackoffGaps(logs.map((l) => l.at), 0, backoff, 'refused');
+    assertBackoffGaps(
+      logs.map((l) => l.at),
+      0,
+      backoff,
+      'refused',
+    );
 
     const windowMs = 3_000;
     await sleep(logs[0].at + windowMs + 100 - Date.now());
@@ -541,7 +598,10 @@ describe('memory under thousands of failing callbacks (mysql)', { skip: await sk
       for (let i = 1; i < times.length; i++) shortestGap = Math.min(shortestGap, times[i] - times[i - 1]);
     }
     const job = (await dalga.request('GET', '/jobs/churn/7')).json;
-    await deleteJobs(dalga, Array.from({ length: jobs }, (_, i) => `churn/${i}`));
+    await deleteJobs(
+      dalga,
+      Array.from({ length: jobs }, (_, i) => `churn/${i}`),
+    );
 
     summary.rssMb.churnBefore = before.rssMb;
     summary.rssMb.churnAfter = afterMemory.rssMb;

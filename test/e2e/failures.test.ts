@@ -27,7 +27,10 @@ for (const kind of ['sqlite', 'mysql'] as DatabaseKind[]) {
     let failing = true;
 
     before(async () => {
-      stack = await startTestStack(kind, (baseUrl) => `[endpoint]\nbaseurl = ${baseUrl}\ntimeout = 2\n[jobs]\nretry_interval = 0.1\nretry_max_interval = 0.2\n`);
+      stack = await startTestStack(
+        kind,
+        (baseUrl) => `[endpoint]\nbaseurl = ${baseUrl}\ntimeout = 2\n[jobs]\nretry_interval = 0.1\nretry_max_interval = 0.2\n`,
+      );
       dalga = stack.dalga;
       stack.endpoint.responder = (callback) => ({ status: callback.path === '/bad' && failing ? 500 : 200 });
     });
@@ -47,7 +50,12 @@ for (const kind of ['sqlite', 'mysql'] as DatabaseKind[]) {
       assert.equal((await dalga.request('PUT', '/jobs/good/b?interval=3600&immediate=true')).status, 201);
       assert.equal((await dalga.request('PUT', '/jobs/good/c?interval=3600')).status, 201);
       assert.equal((await dalga.request('PATCH', '/jobs/good/c?disable=true')).status, 200);
-      await eventually(async () => callbacksTo('bad'), (n) => n >= 6, 'six failed attempts', 10_000);
+      await eventually(
+        async () => callbacksTo('bad'),
+        (n) => n >= 6,
+        'six failed attempts',
+        10_000,
+      );
 
       const warned = lines().filter((line) => line.level === WARN);
       assert.equal(warned.length, 1, `one warn line, not one per attempt: ${JSON.stringify(warned)}`);

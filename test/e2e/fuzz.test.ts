@@ -124,13 +124,45 @@ for (const [kind, requests] of RUNS) {
       const authority = `127.0.0.1:${trap.port}`;
       // The contract names these: dot segments, //host, @host, schemes, backslashes, and their encodings.
       const mustRefuse = new Set([
-        '..', '.', '%2e%2e', '%2E%2E', '.%2e', '%2e.', '%2e', '..%2F..%2F..%2Fetc%2Fpasswd', `a%2F..%2F..%2F%2F${authority}`,
-        `%2F%2F${authority}`, `%2F%2F${authority}%2Fx`, `%2F${authority}`, `%40${authority}`, `@${authority}`, `user:pass@${authority}`,
-        `http:%2F%2F${authority}`, `http%3A%2F%2F${authority}%2Fx`, `HTTP:${authority}`, `https:%2F%2F${authority}`, `http:${authority}`,
-        `%5C%5C${authority}%5Cx`, `%5C${authority}`, `%2F%5C${authority}`, `%5C%2F${authority}`, `a%5C..%5C..%5C${authority}`,
-        `%252e%252e%252f${authority}`, `%252F%252F${authority}`, `%255C%255C${authority}`, `%0D%0AHost:%20${authority}`,
-        `%09%2F%2F${authority}`, `%20%2F%2F${authority}`, `%3F%2F%2F${authority}`, `%23%2F%2F${authority}`, `localhost:${trap.port}`,
-        'javascript:alert(1)', `file:%2F%2F%2Fetc%2Fpasswd`, 'data:text%2Fplain,x', `mailto:a@${authority}`, `%C0%AE%C0%AE%2F${authority}`,
+        '..',
+        '.',
+        '%2e%2e',
+        '%2E%2E',
+        '.%2e',
+        '%2e.',
+        '%2e',
+        '..%2F..%2F..%2Fetc%2Fpasswd',
+        `a%2F..%2F..%2F%2F${authority}`,
+        `%2F%2F${authority}`,
+        `%2F%2F${authority}%2Fx`,
+        `%2F${authority}`,
+        `%40${authority}`,
+        `@${authority}`,
+        `user:pass@${authority}`,
+        `http:%2F%2F${authority}`,
+        `http%3A%2F%2F${authority}%2Fx`,
+        `HTTP:${authority}`,
+        `https:%2F%2F${authority}`,
+        `http:${authority}`,
+        `%5C%5C${authority}%5Cx`,
+        `%5C${authority}`,
+        `%2F%5C${authority}`,
+        `%5C%2F${authority}`,
+        `a%5C..%5C..%5C${authority}`,
+        `%252e%252e%252f${authority}`,
+        `%252F%252F${authority}`,
+        `%255C%255C${authority}`,
+        `%0D%0AHost:%20${authority}`,
+        `%09%2F%2F${authority}`,
+        `%20%2F%2F${authority}`,
+        `%3F%2F%2F${authority}`,
+        `%23%2F%2F${authority}`,
+        `localhost:${trap.port}`,
+        'javascript:alert(1)',
+        `file:%2F%2F%2Fetc%2Fpasswd`,
+        'data:text%2Fplain,x',
+        `mailto:a@${authority}`,
+        `%C0%AE%C0%AE%2F${authority}`,
       ]);
       const rng = new SeededRandom(SEED);
       const segments = hostileSegments(authority);
@@ -144,9 +176,13 @@ for (const [kind, requests] of RUNS) {
         const oneOff = await send(rawRequest('PUT', `/jobs/${segment}/atk${i}?one-off=true&immediate=true`));
         const periodic = await send(rawRequest('PUT', `/jobs/${segment}/atk${i}p?interval=3600`));
         hostileRequests += 2;
-        for (const [response, body] of [[oneOff, `atk${i}`], [periodic, `atk${i}p`]] as const) {
+        for (const [response, body] of [
+          [oneOff, `atk${i}`],
+          [periodic, `atk${i}p`],
+        ] as const) {
           const json = rawJson(response);
-          if (response.status === null || response.status >= 500) failures.push(`PUT ${JSON.stringify(segment)}: ${response.status ?? response.ending}`);
+          if (response.status === null || response.status >= 500)
+            failures.push(`PUT ${JSON.stringify(segment)}: ${response.status ?? response.ending}`);
           if (mustRefuse.has(segment) && response.status !== 400) refusedWrongly.push(`${segment} -> ${response.status}`);
           if (response.status === 201 && json) {
             assert.equal(json.body, body);

@@ -45,7 +45,10 @@ for (let p = 0; p < 250; p++) {
   for (let b = 0; b < 10; b++) STABLE.push({ path: `bulk/p${String(p).padStart(3, '0')}`, body: `b${b}` });
 }
 /** 150 jobs over 15 paths under "many/", and 150 bodies of the path "full". */
-const MANY: Key[] = Array.from({ length: 150 }, (_, i) => ({ path: `many/${String(i % 15).padStart(2, '0')}`, body: `b${String(i).padStart(3, '0')}` }));
+const MANY: Key[] = Array.from({ length: 150 }, (_, i) => ({
+  path: `many/${String(i % 15).padStart(2, '0')}`,
+  body: `b${String(i).padStart(3, '0')}`,
+}));
 const FULL: Key[] = Array.from({ length: 150 }, (_, i) => ({ path: 'full', body: `b${String(i).padStart(3, '0')}` }));
 /** Everything written straight into the table. */
 const FILLED = [...STABLE, ...MANY, ...FULL];
@@ -216,16 +219,13 @@ describe('listing', { concurrency: 2 }, () => {
         assert.equal(unknown.status, 400, 'an unknown parameter is refused');
       });
 
-      test(
-        'next_cursor is null on a last page that is exactly full',
-        async () => {
-          const whole = await page('path=full&limit=150');
-          assert.equal(whole.jobs.length, FULL.length);
-          assert.equal(whole.next_cursor, null, 'limit=150: one page, no cursor');
-          const halves = await listAll('full', 75);
-          assert.equal(halves.pages, 2, 'limit=75: two pages, not a third empty one');
-        },
-      );
+      test('next_cursor is null on a last page that is exactly full', async () => {
+        const whole = await page('path=full&limit=150');
+        assert.equal(whole.jobs.length, FULL.length);
+        assert.equal(whole.next_cursor, null, 'limit=150: one page, no cursor');
+        const halves = await listAll('full', 75);
+        assert.equal(halves.pages, 2, 'limit=75: two pages, not a third empty one');
+      });
 
       test('2,500 jobs in pages of 300 while others are inserted and deleted: each seen once, in order', async () => {
         // STABLE: 2,500 jobs under "bulk/", present throughout. Some of them are also replaced
@@ -240,14 +240,22 @@ describe('listing', { concurrency: 2 }, () => {
         const churnKey = (n: number): Key => {
           const p = String(n % 250).padStart(3, '0');
           switch (n % 8) {
-            case 0: return { path: `bulk/p${p}`, body: `a${n}` }; // before the stable bodies of a path
-            case 1: return { path: `bulk/p${p}`, body: `b5x${n}` }; // between stable bodies
-            case 2: return { path: `bulk/p${p}x`, body: `c${n}` }; // a path between stable paths
-            case 3: return { path: `bulk/p${p}`, body: `z${n}` }; // after the stable bodies
-            case 4: return { path: 'bulk', body: `out${n}` }; // the prefix without its slash: outside
-            case 5: return { path: `bulj/p${p}`, body: `out${n}` }; // just before the prefix
-            case 6: return { path: `bulkz/p${p}`, body: `out${n}` }; // just after "bulk/"
-            default: return { path: `Bulk/p${p}`, body: `out${n}` }; // other case: outside
+            case 0:
+              return { path: `bulk/p${p}`, body: `a${n}` }; // before the stable bodies of a path
+            case 1:
+              return { path: `bulk/p${p}`, body: `b5x${n}` }; // between stable bodies
+            case 2:
+              return { path: `bulk/p${p}x`, body: `c${n}` }; // a path between stable paths
+            case 3:
+              return { path: `bulk/p${p}`, body: `z${n}` }; // after the stable bodies
+            case 4:
+              return { path: 'bulk', body: `out${n}` }; // the prefix without its slash: outside
+            case 5:
+              return { path: `bulj/p${p}`, body: `out${n}` }; // just before the prefix
+            case 6:
+              return { path: `bulkz/p${p}`, body: `out${n}` }; // just after "bulk/"
+            default:
+              return { path: `Bulk/p${p}`, body: `out${n}` }; // other case: outside
           }
         };
         const churner = async (worker: number) => {

@@ -160,11 +160,7 @@ describe('secrets (mysql)', { skip: await skipUnlessMysql('mysql') }, () => {
 
   test('a wrong password fails the start without printing it', async () => {
     const wrong = `wrong-${randomBytes(8).toString('hex')}`;
-    const config = writeConfig(
-      { ...db, ini: db.ini.replace(/^password = .*$/m, `password = ${wrong}`) },
-      '',
-      'wrong.ini',
-    );
+    const config = writeConfig({ ...db, ini: db.ini.replace(/^password = .*$/m, `password = ${wrong}`) }, '', 'wrong.ini');
     const result = await runCli(['-config', config]);
     assert.notEqual(result.code, 0);
     assert.match(result.stderr, /Access denied/);

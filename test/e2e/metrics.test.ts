@@ -47,10 +47,7 @@ describe('GET /metrics (live server)', () => {
       return { status: 200, delayMs: 30 };
     };
     // max_running = 2: the third hanging job has to wait. Retries far away keep the counts exact.
-    const config = writeConfig(
-      db,
-      `[endpoint]\nbaseurl = ${endpoint.baseUrl}\ntimeout = 2\n[jobs]\nmax_running = 2\nretry_interval = 3600\n`,
-    );
+    const config = writeConfig(db, `[endpoint]\nbaseurl = ${endpoint.baseUrl}\ntimeout = 2\n[jobs]\nmax_running = 2\nretry_interval = 3600\n`);
     dalga = await DalgaProcess.start(config);
   });
 

@@ -89,7 +89,9 @@ describe('npm start', () => {
         const exit = await Promise.race([exited, new Promise<null>((resolve) => setTimeout(() => resolve(null), 20_000))]);
         assert.ok(exit, `npm did not exit within 20 s of ${signal}:\n${output}`);
         assert.deepEqual(exit, { code: 0, signal: null }, output);
-        await waitFor('the server to exit', () => (alive(serverPid) ? null : true), 5_000).catch(() => assert.fail(`the server (pid ${serverPid}) outlived npm:\n${output}`));
+        await waitFor('the server to exit', () => (alive(serverPid) ? null : true), 5_000).catch(() =>
+          assert.fail(`the server (pid ${serverPid}) outlived npm:\n${output}`),
+        );
         assert.ok(await portFree(port), `port ${port} is still held`);
         assert.match(output, new RegExp(`"signal":"${signal}","msg":"stopping"`));
         assert.match(output, /"msg":"stopped"/);

@@ -171,7 +171,10 @@ describe('live responses match the document', async () => {
       assert.ok(content[contentType], `${method.toUpperCase()} ${url}: ${contentType} is not a documented media type (${Object.keys(content)})`);
       const validate = validatorFor(documented.pointer, contentType);
       const body: unknown = contentType === 'application/json' ? JSON.parse(response.text) : response.text;
-      assert.ok(validate(body), `${method.toUpperCase()} ${url} ${response.status}: ${JSON.stringify(validate.errors, null, 2)}\n${response.text.slice(0, 500)}`);
+      assert.ok(
+        validate(body),
+        `${method.toUpperCase()} ${url} ${response.status}: ${JSON.stringify(validate.errors, null, 2)}\n${response.text.slice(0, 500)}`,
+      );
     }
     covered.add(`${method.toUpperCase()} ${template} ${response.status}`);
     return response;

@@ -201,7 +201,10 @@ for (const kind of ['sqlite', 'mysql'] as DatabaseKind[]) {
       });
       assert.equal(gzipped.status, 201);
       assert.equal(((await gzipped.json()) as { interval: unknown }).interval, 'PT5M');
-      const garbage = await dalga.request('PUT', '/jobs/gzip/garbage', { body: '{"interval":60}', headers: { ...JSON_TYPE, 'content-encoding': 'gzip' } });
+      const garbage = await dalga.request('PUT', '/jobs/gzip/garbage', {
+        body: '{"interval":60}',
+        headers: { ...JSON_TYPE, 'content-encoding': 'gzip' },
+      });
       assert.equal(garbage.status, 400, garbage.text);
       assert.match(garbage.json.error, /^body: cannot be read as gzip/);
     });

@@ -52,7 +52,12 @@ for (const kind of ['sqlite', 'mysql'] as DatabaseKind[]) {
 
     test('every attempt is recorded, newest first: failures with their error, retries with their attempt, the same Dalga-Sched', async () => {
       assert.equal((await dalga.request('PUT', '/jobs/hist/a?interval=3600&immediate=true')).status, 201);
-      const { runs } = await eventually(() => runsOf('hist/a'), (page) => page.runs.length === 3, 'three attempts in the history', 10_000);
+      const { runs } = await eventually(
+        () => runsOf('hist/a'),
+        (page) => page.runs.length === 3,
+        'three attempts in the history',
+        10_000,
+      );
       assert.deepEqual(
         runs.map((run) => [run.attempt, run.status]),
         [
@@ -77,10 +82,16 @@ for (const kind of ['sqlite', 'mysql'] as DatabaseKind[]) {
 
     test('pages with limit and an opaque cursor; a bad cursor or limit is a 400, an unknown job a 404', async () => {
       const first = await runsOf('hist/a', '?limit=2');
-      assert.deepEqual(first.runs.map((run) => run.attempt), [3, 2]);
+      assert.deepEqual(
+        first.runs.map((run) => run.attempt),
+        [3, 2],
+      );
       assert.ok(first.next_cursor);
       const second = await runsOf('hist/a', `?limit=2&cursor=${first.next_cursor}`);
-      assert.deepEqual(second.runs.map((run) => run.attempt), [1]);
+      assert.deepEqual(
+        second.runs.map((run) => run.attempt),
+        [1],
+      );
       assert.equal(second.next_cursor, null);
       assert.equal((await dalga.request('GET', '/jobs/hist/a/runs?cursor=xyz')).status, 400);
       assert.equal((await dalga.request('GET', '/jobs/hist/a/runs?limit=0')).status, 400);
@@ -103,7 +114,10 @@ for (const kind of ['sqlite', 'mysql'] as DatabaseKind[]) {
       const { runs } = await runsOf('hist/b', '?limit=1000');
       assert.ok(runs.length >= HISTORY && runs.length <= 2 * HISTORY, `${runs.length} runs kept`);
       const attempts = stack.endpoint.received.filter((callback) => callback.path === '/hist' && callback.body === 'b').length;
-      assert.ok(runs.every((run) => run.status === 200), 'the oldest (the failures) pruned first');
+      assert.ok(
+        runs.every((run) => run.status === 200),
+        'the oldest (the failures) pruned first',
+      );
       assert.ok(attempts > runs.length);
 
       assert.equal((await dalga.request('DELETE', '/jobs/hist/b')).status, 204);

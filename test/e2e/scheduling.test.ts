@@ -13,7 +13,6 @@ import { DalgaProcess, runCli, writeConfig } from '../helpers/dalga-process.js';
 import { EndpointServer, type EndpointReply, type ReceivedCallback } from '../helpers/endpoint-server.js';
 import { eventually, sleep } from '../helpers/eventually.js';
 
-
 /** Dalga-Sched as the server formats it: RFC 3339 UTC, milliseconds only when there are any. */
 function formatSched(ms: number): string {
   const iso = new Date(ms).toISOString();
@@ -57,8 +56,7 @@ describe('scheduling', { concurrency: 2 }, () => {
       /** How the endpoint answers, per callback path; 200 at once by default. */
       const replies = new Map<string, (callback: ReceivedCallback) => EndpointReply>();
       const calls = (path: string) => endpoint.matching((c) => c.path === `/${path}`);
-      const waitCalls = (path: string, count: number, timeoutMs = 6_000) =>
-        endpoint.waitFor((c) => c.path === `/${path}`, count, timeoutMs);
+      const waitCalls = (path: string, count: number, timeoutMs = 6_000) => endpoint.waitFor((c) => c.path === `/${path}`, count, timeoutMs);
       const getJob = (path: string, body: string) => dalga.request('GET', `/jobs/${path}/${body}`);
       const status = async () => (await dalga.request('GET', '/status')).json;
 
@@ -104,7 +102,11 @@ describe('scheduling', { concurrency: 2 }, () => {
         assert.equal(callback.headers['dalga-attempt'], '1');
         assert.equal(callback.body, 'once');
         // Answered 200: the one-off is deleted, and runs only once.
-        await eventually(() => getJob('firstrun', 'once'), (r) => r.status === 404, 'the one-off to be deleted');
+        await eventually(
+          () => getJob('firstrun', 'once'),
+          (r) => r.status === 404,
+          'the one-off to be deleted',
+        );
         await sleep(300);
         assert.equal(calls('firstrun').length, 1);
       });
@@ -141,7 +143,10 @@ describe('scheduling', { concurrency: 2 }, () => {
         assert.equal(Date.parse(sixty.json.next_run) - Date.parse(sixty.json.updated_at), 60_000);
         const [isoCalls, secsCalls] = await Promise.all([waitCalls('iso1s', 3), waitCalls('secs1', 3)]);
         await Promise.all(['iso1s', 'secs1', 'sixty'].map((path) => dalga.request('DELETE', `/jobs/${path}/x`)));
-        for (const [name, put, got] of [['PT1S', iso, isoCalls], ['1', secs, secsCalls]] as const) {
+        for (const [name, put, got] of [
+          ['PT1S', iso, isoCalls],
+          ['1', secs, secsCalls],
+        ] as const) {
           const first = Date.parse(put.json.next_run);
           assert.equal(first - Date.parse(put.json.updated_at), 1_000, `${name}: first run one interval after the PUT`);
           assert.deepEqual(got.slice(0, 3).map(schedOf), [first, first + 1_000, first + 2_000], `${name}: fixed-rate slots`);
@@ -221,7 +226,10 @@ describe('scheduling', { concurrency: 2 }, () => {
 
         await sleep(2_600);
         assert.equal(calls('toggle').length, countAtDisable, 'no callbacks while disabled');
-        assert.ok(calls('toggle').every((c) => c.at <= disabledAt), 'nothing arrived after the PATCH');
+        assert.ok(
+          calls('toggle').every((c) => c.at <= disabledAt),
+          'nothing arrived after the PATCH',
+        );
         const job = await getJob('toggle', 'x');
         assert.equal(job.status, 200, 'GET still returns a disabled job');
         assert.equal(job.json.enabled, false);
@@ -230,7 +238,10 @@ describe('scheduling', { concurrency: 2 }, () => {
         assert.ok(missedSlot < Date.now() - 1_000, 'its regular slot passed while it was disabled');
         assert.equal((await status()).disabled_jobs, disabledBefore + 1, '/status counts it as disabled');
         const listed = await dalga.request('GET', '/jobs?path=toggle');
-        assert.deepEqual(listed.json.jobs.map((j: { enabled: boolean; next_run: string | null }) => [j.enabled, j.next_run]), [[false, null]]);
+        assert.deepEqual(
+          listed.json.jobs.map((j: { enabled: boolean; next_run: string | null }) => [j.enabled, j.next_run]),
+          [[false, null]],
+        );
         // Disabling again is harmless.
         assert.equal((await dalga.request('PATCH', '/jobs/toggle/x?disable=true')).json.enabled, false);
 
@@ -289,8 +300,18 @@ describe('scheduling', { concurrency: 2 }, () => {
           assert.equal(disable.json.next_run, null);
         }
         // The answers come 300 ms after arrival; give the outcomes time to be written.
-        const ok = await eventually(() => getJob('inflight', 'x'), (r) => r.json.last_status === 200, 'the 200 to be recorded', 3_000);
-        const failed = await eventually(() => getJob('inflightfail', 'x'), (r) => r.json.last_status === 500, 'the 500 to be recorded', 3_000);
+        const ok = await eventually(
+          () => getJob('inflight', 'x'),
+          (r) => r.json.last_status === 200,
+          'the 200 to be recorded',
+          3_000,
+        );
+        const failed = await eventually(
+          () => getJob('inflightfail', 'x'),
+          (r) => r.json.last_status === 500,
+          'the 500 to be recorded',
+          3_000,
+        );
         assert.equal(ok.json.last_error, null, 'the callback was answered, not cancelled');
         for (const job of [ok, failed]) {
           assert.equal(job.json.enabled, false);
@@ -308,35 +329,46 @@ describe('scheduling', { concurrency: 2 }, () => {
         }
       });
 
-      test(
-        'disable then enable while a callback is in flight: the slot being served is not POSTed again',
-        async () => {
-          replies.set('reenable', () => ({ status: 200, delayMs: 300 }));
-          const put = await dalga.request('PUT', '/jobs/reenable/x?interval=60&immediate=true');
-          try {
-            await waitCalls('reenable', 1);
-            assert.equal((await dalga.request('PATCH', '/jobs/reenable/x?disable=true')).status, 200);
-            assert.equal((await dalga.request('PATCH', '/jobs/reenable/x?enable=true')).status, 200);
-            await sleep(1_000);
-            assert.deepEqual(calls('reenable').map((c) => c.headers['dalga-sched']), [formatSched(Date.parse(put.json.next_run))]);
-            const job = await getJob('reenable', 'x');
-            assert.equal(Date.parse(job.json.next_run), Date.parse(put.json.next_run) + 60_000, 'on to the next slot');
-          } finally {
-            await dalga.request('DELETE', '/jobs/reenable/x');
-          }
-        },
-      );
+      test('disable then enable while a callback is in flight: the slot being served is not POSTed again', async () => {
+        replies.set('reenable', () => ({ status: 200, delayMs: 300 }));
+        const put = await dalga.request('PUT', '/jobs/reenable/x?interval=60&immediate=true');
+        try {
+          await waitCalls('reenable', 1);
+          assert.equal((await dalga.request('PATCH', '/jobs/reenable/x?disable=true')).status, 200);
+          assert.equal((await dalga.request('PATCH', '/jobs/reenable/x?enable=true')).status, 200);
+          await sleep(1_000);
+          assert.deepEqual(
+            calls('reenable').map((c) => c.headers['dalga-sched']),
+            [formatSched(Date.parse(put.json.next_run))],
+          );
+          const job = await getJob('reenable', 'x');
+          assert.equal(Date.parse(job.json.next_run), Date.parse(put.json.next_run) + 60_000, 'on to the next slot');
+        } finally {
+          await dalga.request('DELETE', '/jobs/reenable/x');
+        }
+      });
 
       test('retry_stop_after: a slot failing longer than 1 s disables the job, which stays with its last error', async () => {
         replies.set('giveup', () => ({ status: 500 }));
         const disabledBefore = (await status()).disabled_jobs;
         const put = await dalga.request('PUT', '/jobs/giveup/x?interval=60&immediate=true');
         const slot = Date.parse(put.json.next_run);
-        const job = await eventually(() => getJob('giveup', 'x'), (r) => r.json.next_run === null, 'the job to be disabled', 6_000);
+        const job = await eventually(
+          () => getJob('giveup', 'x'),
+          (r) => r.json.next_run === null,
+          'the job to be disabled',
+          6_000,
+        );
         const got = calls('giveup');
         assert.ok(got.length >= 3 && got.length <= 6, `${got.length} attempts in about 1 s of 0.2/0.4 s retries`);
-        assert.deepEqual(got.map((c) => c.headers['dalga-attempt']), got.map((_, i) => String(i + 1)));
-        assert.ok(got.every((c) => schedOf(c) === slot), 'every attempt serves the same slot');
+        assert.deepEqual(
+          got.map((c) => c.headers['dalga-attempt']),
+          got.map((_, i) => String(i + 1)),
+        );
+        assert.ok(
+          got.every((c) => schedOf(c) === slot),
+          'every attempt serves the same slot',
+        );
         const lastTry = got.at(-1) as ReceivedCallback;
         assert.ok(lastTry.at - slot > 1_000, 'the last attempt ended past retry_stop_after');
         assert.ok(got.at(-2)!.at - slot <= 1_000 + 100, 'it did not give up earlier');
@@ -372,7 +404,11 @@ describe('scheduling', { concurrency: 2 }, () => {
         assert.equal(trigger.json.next_sched, regular, 'the regular slot is not moved');
         const [callback] = await waitCalls('trig', 1, 2_000);
         assert.ok(callback.at - sent <= 300, `triggered callback after ${callback.at - sent} ms`);
-        const job = await eventually(() => getJob('trig', 'x'), (r) => r.json.last_status === 200, 'the run to be recorded');
+        const job = await eventually(
+          () => getJob('trig', 'x'),
+          (r) => r.json.last_status === 200,
+          'the run to be recorded',
+        );
         assert.equal(job.json.next_run, regular, 'back to the earlier regular slot');
         assert.equal(job.json.next_sched, regular);
         assert.equal(job.json.attempts, 0);

@@ -22,7 +22,10 @@ function fixtureStatements(kind: DatabaseKind, table: string): string[] {
     .join('\n')
     .replaceAll('{{table}}', table)
     .replaceAll('{{lease}}', `${table}_lease`);
-  return text.split(/\n\s*\n/).map((s) => s.trim()).filter(Boolean);
+  return text
+    .split(/\n\s*\n/)
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
 
 async function loadFixture(db: TestDatabase): Promise<void> {
@@ -50,21 +53,44 @@ async function migrationHistory(db: TestDatabase): Promise<string[]> {
   }
 }
 
-const ALL_MIGRATIONS = ['JobsTable1764000000000', 'LeaseTable1764000000001', 'LeaseWrites1764000000002', 'JobAnchor1764000000003', 'RunsTable1764000000004'];
+const ALL_MIGRATIONS = [
+  'JobsTable1764000000000',
+  'LeaseTable1764000000001',
+  'LeaseWrites1764000000002',
+  'JobAnchor1764000000003',
+  'RunsTable1764000000004',
+];
 
 /** The fixture's jobs as the API shows them; anchor is each job's next slot. */
 const EXPECTED: Record<string, Record<string, unknown>> = {
   '/jobs/hourly/a': {
-    interval: 3600, next_run: '2099-01-01T10:00:00Z', next_sched: '2099-01-01T10:00:00Z', anchor: '2099-01-01T10:00:00Z', enabled: true,
-    attempts: 0, last_run: '2099-01-01T09:00:00.250Z', last_status: 200, last_error: null,
-    created_at: '2098-12-31T00:00:00Z', updated_at: '2099-01-01T09:00:00.300Z',
+    interval: 3600,
+    next_run: '2099-01-01T10:00:00Z',
+    next_sched: '2099-01-01T10:00:00Z',
+    anchor: '2099-01-01T10:00:00Z',
+    enabled: true,
+    attempts: 0,
+    last_run: '2099-01-01T09:00:00.250Z',
+    last_status: 200,
+    last_error: null,
+    created_at: '2098-12-31T00:00:00Z',
+    updated_at: '2099-01-01T09:00:00.300Z',
   },
   '/jobs/cron/b': {
-    cron: '0 9 * * *', location: 'Europe/Istanbul', next_run: '2099-01-02T06:00:00Z', anchor: '2099-01-02T06:00:00Z', enabled: true,
+    cron: '0 9 * * *',
+    location: 'Europe/Istanbul',
+    next_run: '2099-01-02T06:00:00Z',
+    anchor: '2099-01-02T06:00:00Z',
+    enabled: true,
   },
   '/jobs/failing/c': {
-    interval: 'PT1H', next_run: '2099-01-01T10:00:05.500Z', next_sched: '2099-01-01T10:00:00Z', anchor: '2099-01-01T10:00:00Z',
-    attempts: 2, last_status: 500, last_error: 'HTTP 500',
+    interval: 'PT1H',
+    next_run: '2099-01-01T10:00:05.500Z',
+    next_sched: '2099-01-01T10:00:00Z',
+    anchor: '2099-01-01T10:00:00Z',
+    attempts: 2,
+    last_status: 500,
+    last_error: 'HTTP 500',
   },
   '/jobs/disabled/d': { enabled: false, next_run: null, next_sched: '2099-01-01T10:01:00Z', anchor: '2099-01-01T10:01:00Z' },
   '/jobs/oneoff/e': { one_off: true, interval: 0, next_run: '2099-03-01T00:00:00Z', anchor: '2099-03-01T00:00:00Z' },
@@ -138,7 +164,10 @@ describe('schema upgrade, other starting points', () => {
       await mysqlQuery(`ALTER TABLE \`${db.table}\` DROP COLUMN anchor, DROP COLUMN paused_run`);
       const refused = await runCli(['-config', config]);
       assert.equal(refused.code, 1);
-      assert.match(refused.stderr, new RegExp(`table test\\.${db.table} needs an upgrade \\(missing JobAnchor1764000000003\\): run "dalga -config <file> -create-table"`));
+      assert.match(
+        refused.stderr,
+        new RegExp(`table test\\.${db.table} needs an upgrade \\(missing JobAnchor1764000000003\\): run "dalga -config <file> -create-table"`),
+      );
     } finally {
       await db.drop();
     }

@@ -30,7 +30,13 @@ describe('security settings', () => {
 
   test('every route but /healthz needs the bearer token: 401 JSON without it', async () => {
     assert.equal((await dalga.request('GET', '/healthz')).status, 200);
-    for (const [method, path] of [['PUT', '/jobs/a/b?interval=60'], ['GET', '/jobs/a/b'], ['GET', '/status'], ['GET', '/readyz'], ['GET', '/jobs']]) {
+    for (const [method, path] of [
+      ['PUT', '/jobs/a/b?interval=60'],
+      ['GET', '/jobs/a/b'],
+      ['GET', '/status'],
+      ['GET', '/readyz'],
+      ['GET', '/jobs'],
+    ]) {
       const none = await dalga.request(method, path);
       assert.equal(none.status, 401, `${method} ${path}`);
       assert.equal(none.headers.get('www-authenticate'), 'Bearer');

@@ -148,7 +148,8 @@ for (const kind of ['mysql', 'sqlite'] as DatabaseKind[]) {
         for (const job of planned) {
           const callbacks = byBody.get(job.body) ?? [];
           const seen = callbacks.map((c) => `attempt ${attemptOf(c)} sched ${new Date(schedOf(c)).toISOString()}`).join('; ');
-          if (callbacks.length !== expectedCallbacks(job)) wrong.push(`${job.body}: ${callbacks.length} callbacks, expected ${expectedCallbacks(job)} (${seen})`);
+          if (callbacks.length !== expectedCallbacks(job))
+            wrong.push(`${job.body}: ${callbacks.length} callbacks, expected ${expectedCallbacks(job)} (${seen})`);
           if (callbacks.some((c) => schedOf(c) !== job.due)) wrong.push(`${job.body}: Dalga-Sched other than its slot (${seen})`);
           if (callbacks.some((c, n) => attemptOf(c) !== n + 1)) wrong.push(`${job.body}: attempts out of order (${seen})`);
         }

@@ -120,7 +120,9 @@ describe('split brain: a paused active server, resumed after a takeover (mysql)'
 
       // A burst of PUTs, and the pause in the middle of it: some are answered, some are being
       // written or wait in the write batcher, some sit in the socket until the server resumes.
-      const burst = Array.from({ length: BURST }, (_, i) => putOnNewConnection(active.url, `/jobs/burst/r${round}-${i}?interval=3600`, PAUSE_MS + 15_000));
+      const burst = Array.from({ length: BURST }, (_, i) =>
+        putOnNewConnection(active.url, `/jobs/burst/r${round}-${i}?interval=3600`, PAUSE_MS + 15_000),
+      );
       await sleep(random.between(0, 20));
       active.pause();
       const pausedAt = Date.now();

@@ -42,7 +42,11 @@ async function instanceId(dalga: DalgaProcess): Promise<string> {
 /** Polls /readyz every 20 ms; resolves with ms from `since` to the first 200. */
 async function readyAfter(dalga: DalgaProcess, since: number, timeoutMs = 15_000): Promise<number> {
   await eventually(
-    () => dalga.request('GET', '/readyz').then((r) => r.status).catch(() => 0),
+    () =>
+      dalga
+        .request('GET', '/readyz')
+        .then((r) => r.status)
+        .catch(() => 0),
     (status) => status === 200,
     'the standby to take over',
     timeoutMs,
@@ -114,7 +118,13 @@ describe('hot standby (mysql)', { skip: await skipUnlessMysql('mysql') }, () => 
     const ready = await standby.request('GET', '/readyz');
     assert.equal(ready.status, 503);
     assert.match(ready.json.error, /^standby: another Dalga server is active/);
-    for (const [method, path] of [['GET', '/jobs/standby/1'], ['PUT', '/jobs/standby/new?interval=1'], ['DELETE', '/jobs/standby/1'], ['GET', '/jobs'], ['GET', '/debug/wheel']]) {
+    for (const [method, path] of [
+      ['GET', '/jobs/standby/1'],
+      ['PUT', '/jobs/standby/new?interval=1'],
+      ['DELETE', '/jobs/standby/1'],
+      ['GET', '/jobs'],
+      ['GET', '/debug/wheel'],
+    ]) {
       const answer = await standby.request(method, path);
       assert.equal(answer.status, 503, `${method} ${path}: ${answer.text}`);
       assert.match(answer.json.error, /^standby: /, `${method} ${path}`);
@@ -198,11 +208,16 @@ describe('hot standby (mysql)', { skip: await skipUnlessMysql('mysql') }, () => 
     const late = endpoint.matching((c) => instanceOf(c) === oldId && c.at > cutAt + 2_000);
     assert.deepEqual(late.map(slotOf), [], 'no callback from the old server after its lease ran out');
     // Slots both fired: only those the old server called back right at the cut and could not record.
-    const twice = [...slotsFiredByTwo(endpoint.received).values()].filter((list) => list.some((c) => instanceOf(c) === oldId && c.at > cutAt - 1_000));
+    const twice = [...slotsFiredByTwo(endpoint.received).values()].filter((list) =>
+      list.some((c) => instanceOf(c) === oldId && c.at > cutAt - 1_000),
+    );
     t.diagnostic(`slots fired by both around the cut: ${twice.length}`);
     for (const list of twice) {
       const old = list.filter((c) => instanceOf(c) === oldId);
-      assert.ok(old.every((c) => c.at <= cutAt + 2_000), 'the old server fired it while it still held the lease');
+      assert.ok(
+        old.every((c) => c.at <= cutAt + 2_000),
+        'the old server fired it while it still held the lease',
+      );
     }
 
     // The database comes back: the old server finds the lease taken and stays a standby.

@@ -62,7 +62,9 @@ export class DalgaProcess {
   }
 
   /** Starts `dalga -config <file>` and resolves once it answers /readyz with 200. */
-  static async start(configFile: string, options: {
+  static async start(
+    configFile: string,
+    options: {
       env?: NodeJS.ProcessEnv;
       timeoutMs?: number;
       cwd?: string;
@@ -74,7 +76,8 @@ export class DalgaProcess {
       preload?: string[];
       /** A command the server runs inside, such as `unshare --pid --fork --kill-child` (signals go to the wrapper). */
       wrapper?: string[];
-    } = {}): Promise<DalgaProcess> {
+    } = {},
+  ): Promise<DalgaProcess> {
     const preload = (options.preload ?? []).flatMap((module) => ['--import', pathToFileURL(module).href]);
     const child = spawnNode([...preload, '--import', TSX, CLI, '-config', configFile, '-debug'], options.wrapper ?? [], {
       cwd: options.cwd ?? ROOT,

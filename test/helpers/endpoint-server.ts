@@ -68,11 +68,7 @@ export class EndpointServer {
   }
 
   /** Resolves with the matching callbacks once there are at least `count`; rejects after timeoutMs. */
-  async waitFor(
-    predicate: (callback: ReceivedCallback) => boolean,
-    count = 1,
-    timeoutMs = 10_000,
-  ): Promise<ReceivedCallback[]> {
+  async waitFor(predicate: (callback: ReceivedCallback) => boolean, count = 1, timeoutMs = 10_000): Promise<ReceivedCallback[]> {
     return this.arrivals.until(
       () => {
         const found = this.matching(predicate);

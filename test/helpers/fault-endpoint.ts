@@ -83,10 +83,14 @@ export class FaultEndpoint {
 
   /** Resolves with the requests for `path` once there are at least `count`; rejects after timeoutMs. */
   async waitFor(path: string, count: number, timeoutMs = 10_000): Promise<FaultRequest[]> {
-    return this.waitUntil(() => {
-      const found = this.matching(path);
-      return found.length >= count ? found : null;
-    }, `${count} requests to ${path}`, timeoutMs);
+    return this.waitUntil(
+      () => {
+        const found = this.matching(path);
+        return found.length >= count ? found : null;
+      },
+      `${count} requests to ${path}`,
+      timeoutMs,
+    );
   }
 
   /** Resolves once `probe` returns non-null, re-checked on every arrival and every exchange end. */

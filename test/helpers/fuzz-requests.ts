@@ -14,7 +14,21 @@ import type { SeededRandom } from './seeded-random.js';
 export const API_METHODS: readonly string[] = ['GET', 'PUT', 'POST', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS'];
 
 /** Methods Node parses but the API does not serve, and ones no HTTP parser knows. */
-const OTHER_METHODS = ['CONNECT', 'PROPFIND', 'TRACE', 'MKCOL', 'SEARCH', 'PURGE', 'LINK', 'REPORT', 'FOO', 'get', 'G\u00ffT', 'GET GET', 'X'.repeat(300)];
+const OTHER_METHODS = [
+  'CONNECT',
+  'PROPFIND',
+  'TRACE',
+  'MKCOL',
+  'SEARCH',
+  'PURGE',
+  'LINK',
+  'REPORT',
+  'FOO',
+  'get',
+  'G\u00ffT',
+  'GET GET',
+  'X'.repeat(300),
+];
 
 /** Node's limit on the request line plus headers (the server sets maxHeaderSize to 16 KB). */
 const HEADER_LIMIT = 16_384;
@@ -42,69 +56,355 @@ export interface FuzzRequest {
 export function hostileSegments(authority: string): string[] {
   const [host, port] = authority.split(':');
   return [
-    '..', '.', '%2e%2e', '%2E%2E', '.%2e', '%2e.', '%2e', '..%2F..%2F..%2Fetc%2Fpasswd', 'a%2F..%2F..%2F%2F' + authority,
-    '%2F%2F' + authority, '%2F%2F' + authority + '%2Fx', '%2F' + authority, authority + '%2F', '%40' + authority,
-    'x%40' + authority, '@' + authority, 'user:pass@' + authority, authority, authority + '%2Fx', 'http:%2F%2F' + authority,
-    'http%3A%2F%2F' + authority + '%2Fx', 'HTTP:' + authority, 'https:%2F%2F' + authority, 'http:' + authority,
-    '%5C%5C' + authority + '%5Cx', '%5C' + authority, '%2F%5C' + authority, '%5C%2F' + authority, 'a%5C..%5C..%5C' + authority,
-    '%252e%252e%252f' + authority, '%252F%252F' + authority, '%255C%255C' + authority, '%2540' + authority,
-    'http%253A%252F%252F' + authority, '%C0%AE%C0%AE%2F' + authority, '%EF%BC%8E%EF%BC%8E%2F%2F' + authority,
-    '%E2%80%A4%E2%80%A4%2F' + authority, '%0D%0AHost:%20' + authority, '%09%2F%2F' + authority, '%20%2F%2F' + authority,
-    '%3F%2F%2F' + authority, '%23%2F%2F' + authority, 'x%3F%40' + authority, 'x%23%40' + authority, 'localhost:' + port,
-    '[::1]:' + port, '%5B%3A%3A1%5D:' + port, '%5B%3A%3Affff%3A' + host + '%5D:' + port, '0x7f000001:' + port,
-    '2130706433:' + port, 'javascript:alert(1)', 'file:%2F%2F%2Fetc%2Fpasswd', 'data:text%2Fplain,x', 'mailto:a@' + authority,
+    '..',
+    '.',
+    '%2e%2e',
+    '%2E%2E',
+    '.%2e',
+    '%2e.',
+    '%2e',
+    '..%2F..%2F..%2Fetc%2Fpasswd',
+    'a%2F..%2F..%2F%2F' + authority,
+    '%2F%2F' + authority,
+    '%2F%2F' + authority + '%2Fx',
+    '%2F' + authority,
+    authority + '%2F',
+    '%40' + authority,
+    'x%40' + authority,
+    '@' + authority,
+    'user:pass@' + authority,
+    authority,
+    authority + '%2Fx',
+    'http:%2F%2F' + authority,
+    'http%3A%2F%2F' + authority + '%2Fx',
+    'HTTP:' + authority,
+    'https:%2F%2F' + authority,
+    'http:' + authority,
+    '%5C%5C' + authority + '%5Cx',
+    '%5C' + authority,
+    '%2F%5C' + authority,
+    '%5C%2F' + authority,
+    'a%5C..%5C..%5C' + authority,
+    '%252e%252e%252f' + authority,
+    '%252F%252F' + authority,
+    '%255C%255C' + authority,
+    '%2540' + authority,
+    'http%253A%252F%252F' + authority,
+    '%C0%AE%C0%AE%2F' + authority,
+    '%EF%BC%8E%EF%BC%8E%2F%2F' + authority,
+    '%E2%80%A4%E2%80%A4%2F' + authority,
+    '%0D%0AHost:%20' + authority,
+    '%09%2F%2F' + authority,
+    '%20%2F%2F' + authority,
+    '%3F%2F%2F' + authority,
+    '%23%2F%2F' + authority,
+    'x%3F%40' + authority,
+    'x%23%40' + authority,
+    'localhost:' + port,
+    '[::1]:' + port,
+    '%5B%3A%3A1%5D:' + port,
+    '%5B%3A%3Affff%3A' + host + '%5D:' + port,
+    '0x7f000001:' + port,
+    '2130706433:' + port,
+    'javascript:alert(1)',
+    'file:%2F%2F%2Fetc%2Fpasswd',
+    'data:text%2Fplain,x',
+    'mailto:a@' + authority,
   ];
 }
 
 /** Segments that break percent-decoding, UTF-8, length limits or the request line itself. */
 const BROKEN_SEGMENTS = [
-  '%', '%%', '%G0', '%e', '%ZZ', '%2', '%C3', '%FF', '%FF%FE', '%ED%A0%80', '%F4%90%80%80', '%C0%80', '%E0%80%AF',
-  '%00', 'a%00b', '%0D%0A', '%09', '%7F', '%E2%80%A8', '%EF%BB%BF', '%25', '%2525', '%u0041',
-  'x'.repeat(255), 'x'.repeat(256), '%F0%9F%98%80'.repeat(255), '%F0%9F%98%80'.repeat(256), 'a'.repeat(4_000),
-  "'%20OR%201=1--", '%27%3B%20DROP%20TABLE%20jobs%3B--', '%22%3B%20DELETE%20FROM%20dalga%3B', '%60', '%5C%27',
-  '*', '~', '%7E', ';', '%3B', '=', '&', '%26', '+', '$', ',', '(', ')', '!', "'",
-  '\u00ff', '\u00c3\u00bc', '\u0000', 'a\u0000b', '\u0080', '\u00fe\u00ff', 'a b', '\t', '\r\n', '"', '<', '>', '{', '}', '|', '^', '`',
+  '%',
+  '%%',
+  '%G0',
+  '%e',
+  '%ZZ',
+  '%2',
+  '%C3',
+  '%FF',
+  '%FF%FE',
+  '%ED%A0%80',
+  '%F4%90%80%80',
+  '%C0%80',
+  '%E0%80%AF',
+  '%00',
+  'a%00b',
+  '%0D%0A',
+  '%09',
+  '%7F',
+  '%E2%80%A8',
+  '%EF%BB%BF',
+  '%25',
+  '%2525',
+  '%u0041',
+  'x'.repeat(255),
+  'x'.repeat(256),
+  '%F0%9F%98%80'.repeat(255),
+  '%F0%9F%98%80'.repeat(256),
+  'a'.repeat(4_000),
+  "'%20OR%201=1--",
+  '%27%3B%20DROP%20TABLE%20jobs%3B--',
+  '%22%3B%20DELETE%20FROM%20dalga%3B',
+  '%60',
+  '%5C%27',
+  '*',
+  '~',
+  '%7E',
+  ';',
+  '%3B',
+  '=',
+  '&',
+  '%26',
+  '+',
+  '$',
+  ',',
+  '(',
+  ')',
+  '!',
+  "'",
+  '\u00ff',
+  '\u00c3\u00bc',
+  '\u0000',
+  'a\u0000b',
+  '\u0080',
+  '\u00fe\u00ff',
+  'a b',
+  '\t',
+  '\r\n',
+  '"',
+  '<',
+  '>',
+  '{',
+  '}',
+  '|',
+  '^',
+  '`',
 ];
 
 /** Texts a job key may legitimately hold: the server must store and return them unchanged. */
 const KEY_TEXTS = [
-  'plain', 'a/b/c', 'deep/er/and/deeper/path', 'ünïcødé/路径', '😀😀😀', "'; DROP TABLE jobs; --", '" OR "1"="1',
-  'back`tick', '%41%42', 'semi;colon,comma=eq&amp', 'sp ace', 'q?mark#hash', "tilde~!*()'", 'line\u2028sep', ':colon',
-  'x:y', '100%', 'under_score', 'percent%zz', 'NULL', '{"json":1}', '<script>alert(1)</script>', '\\back\\slash',
-  '../../up', '//double', 'trailing/', 'café', 'ß', 'İ', '\u00a0nbsp',
+  'plain',
+  'a/b/c',
+  'deep/er/and/deeper/path',
+  'ünïcødé/路径',
+  '😀😀😀',
+  "'; DROP TABLE jobs; --",
+  '" OR "1"="1',
+  'back`tick',
+  '%41%42',
+  'semi;colon,comma=eq&amp',
+  'sp ace',
+  'q?mark#hash',
+  "tilde~!*()'",
+  'line\u2028sep',
+  ':colon',
+  'x:y',
+  '100%',
+  'under_score',
+  'percent%zz',
+  'NULL',
+  '{"json":1}',
+  '<script>alert(1)</script>',
+  '\\back\\slash',
+  '../../up',
+  '//double',
+  'trailing/',
+  'café',
+  'ß',
+  'İ',
+  '\u00a0nbsp',
 ];
 
 const INTERVALS = ['60', '3600', '1', '2', '5', 'PT1S', 'PT0.5S', 'PT1H30M', 'P1D', 'P1W', 'P1M', 'P1Y2M3DT4H5M6S', 'pt5s', ' 60 ', '0060', '86400'];
-const CRONS = ['* * * * *', '*/5 * * * * *', '0 0 29 2 *', '0 0 * * 5#5', '0 0 L 2 *', '30 2 * * *', '0 9-17 * * MON-FRI', '0 0 1 1 *', '0 0 ? * SUN'];
-const ZONES = ['UTC', 'Europe/Istanbul', 'Europe/Berlin', 'Australia/Lord_Howe', 'America/St_Johns', 'Asia/Kathmandu', 'Pacific/Kiritimati', 'Etc/GMT+12', 'utc', 'America/New_York'];
+const CRONS = [
+  '* * * * *',
+  '*/5 * * * * *',
+  '0 0 29 2 *',
+  '0 0 * * 5#5',
+  '0 0 L 2 *',
+  '30 2 * * *',
+  '0 9-17 * * MON-FRI',
+  '0 0 1 1 *',
+  '0 0 ? * SUN',
+];
+const ZONES = [
+  'UTC',
+  'Europe/Istanbul',
+  'Europe/Berlin',
+  'Australia/Lord_Howe',
+  'America/St_Johns',
+  'Asia/Kathmandu',
+  'Pacific/Kiritimati',
+  'Etc/GMT+12',
+  'utc',
+  'America/New_York',
+];
 
 /** Values no parameter should accept, or should accept only with care. */
 const HOSTILE_VALUES = [
-  '', ' ', '-1', '0', '-0', '1e309', '99999999999999999999999999', '9007199254740993', 'NaN', 'Infinity', '0x10', '1.5', '١٢',
-  'true', 'false', 'yes', 'off', 'maybe', 'null', 'undefined', '[]', '{}', "'; DROP TABLE jobs; --", '" OR 1=1', '%00', '\u0000',
-  '../../etc/passwd', 'Mars/Olympus', '+02:00', 'Europe/Berlin\u0000', 'A'.repeat(64), 'A'.repeat(65), 'x'.repeat(10_000),
-  'P', 'PT', 'P1DT', 'P-1D', 'PT-5S', 'P9999999Y', 'PT0S', 'P0D', 'PT0.0001S', 'P1.5D', '-P1D',
-  '@daily', 'H * * * *', '60 * * * *', '* * * * * * *', '*/0 * * * *', '5-1 * * * *', '0 0 30 2 *', '0 0 31 4 *', 'L L L L L',
-  '* * * * 8', '*/1000000 * * * *', '0-59/1 0-23 1-31 1-12 0-7', '0 0 1W * *', '* * * * 7L', 'a b c d e', '😀 * * * *',
-  '0000-01-01T00:00:00Z', '9999-12-31T23:59:59.999999999Z', '1970-01-01T00:00:00Z', '2038-01-19T03:14:08Z', '2026-02-29T00:00:00Z',
-  '2024-02-29T23:59:59+23:59', '2024-13-01T00:00:00Z', '2016-12-31T23:59:60Z', '2026-01-01T24:00:00Z', '2026-01-01 00:00:00',
-  '2026-01-01T00:00:00+25:00', '20260101T000000Z', 'tomorrow', 'WyJhIiwiYiJd', 'not-a-cursor', 'W10', 'WyJhIl0',
-  '1001', '1000', '99', '64', '63', '-5',
+  '',
+  ' ',
+  '-1',
+  '0',
+  '-0',
+  '1e309',
+  '99999999999999999999999999',
+  '9007199254740993',
+  'NaN',
+  'Infinity',
+  '0x10',
+  '1.5',
+  '١٢',
+  'true',
+  'false',
+  'yes',
+  'off',
+  'maybe',
+  'null',
+  'undefined',
+  '[]',
+  '{}',
+  "'; DROP TABLE jobs; --",
+  '" OR 1=1',
+  '%00',
+  '\u0000',
+  '../../etc/passwd',
+  'Mars/Olympus',
+  '+02:00',
+  'Europe/Berlin\u0000',
+  'A'.repeat(64),
+  'A'.repeat(65),
+  'x'.repeat(10_000),
+  'P',
+  'PT',
+  'P1DT',
+  'P-1D',
+  'PT-5S',
+  'P9999999Y',
+  'PT0S',
+  'P0D',
+  'PT0.0001S',
+  'P1.5D',
+  '-P1D',
+  '@daily',
+  'H * * * *',
+  '60 * * * *',
+  '* * * * * * *',
+  '*/0 * * * *',
+  '5-1 * * * *',
+  '0 0 30 2 *',
+  '0 0 31 4 *',
+  'L L L L L',
+  '* * * * 8',
+  '*/1000000 * * * *',
+  '0-59/1 0-23 1-31 1-12 0-7',
+  '0 0 1W * *',
+  '* * * * 7L',
+  'a b c d e',
+  '😀 * * * *',
+  '0000-01-01T00:00:00Z',
+  '9999-12-31T23:59:59.999999999Z',
+  '1970-01-01T00:00:00Z',
+  '2038-01-19T03:14:08Z',
+  '2026-02-29T00:00:00Z',
+  '2024-02-29T23:59:59+23:59',
+  '2024-13-01T00:00:00Z',
+  '2016-12-31T23:59:60Z',
+  '2026-01-01T24:00:00Z',
+  '2026-01-01 00:00:00',
+  '2026-01-01T00:00:00+25:00',
+  '20260101T000000Z',
+  'tomorrow',
+  'WyJhIiwiYiJd',
+  'not-a-cursor',
+  'W10',
+  'WyJhIl0',
+  '1001',
+  '1000',
+  '99',
+  '64',
+  '63',
+  '-5',
 ];
 
-const PARAM_NAMES = ['interval', 'cron', 'one-off', 'first-run', 'immediate', 'location', 'disable', 'enable', 'path', 'limit', 'cursor', 'next', 'level', 'slot'];
-const JUNK_PARAM_NAMES = ['intervl', '__proto__', 'constructor', 'toString', 'hasOwnProperty', '', '=', '%00', 'a[b]', 'interval[]', 'interval[0]', 'x'.repeat(300), 'ONE-OFF', 'Interval'];
+const PARAM_NAMES = [
+  'interval',
+  'cron',
+  'one-off',
+  'first-run',
+  'immediate',
+  'location',
+  'disable',
+  'enable',
+  'path',
+  'limit',
+  'cursor',
+  'next',
+  'level',
+  'slot',
+];
+const JUNK_PARAM_NAMES = [
+  'intervl',
+  '__proto__',
+  'constructor',
+  'toString',
+  'hasOwnProperty',
+  '',
+  '=',
+  '%00',
+  'a[b]',
+  'interval[]',
+  'interval[0]',
+  'x'.repeat(300),
+  'ONE-OFF',
+  'Interval',
+];
 
 const OTHER_ROUTES = [
-  '/status', '/debug/wheel', '/debug', '/metrics', '/healthz', '/readyz', '/openapi.json', '/jobs', '/', '/jobs/', '/jobs/x',
-  '/jobs/a/b/c', '//', '/%2e%2e/', '/../../etc/passwd', '/jobs/../status', '/jobs/%2e%2e/status', '//jobs/a/b', '/JOBS/a/b',
-  '/jobs/a/b/', '/jobs//a/b', '/jobs/a//b', '/%6Aobs/a/b', '/status/', '/debug/wheel/', '/metrics%00', '*', '/debug/../status',
+  '/status',
+  '/debug/wheel',
+  '/debug',
+  '/metrics',
+  '/healthz',
+  '/readyz',
+  '/openapi.json',
+  '/jobs',
+  '/',
+  '/jobs/',
+  '/jobs/x',
+  '/jobs/a/b/c',
+  '//',
+  '/%2e%2e/',
+  '/../../etc/passwd',
+  '/jobs/../status',
+  '/jobs/%2e%2e/status',
+  '//jobs/a/b',
+  '/JOBS/a/b',
+  '/jobs/a/b/',
+  '/jobs//a/b',
+  '/jobs/a//b',
+  '/%6Aobs/a/b',
+  '/status/',
+  '/debug/wheel/',
+  '/metrics%00',
+  '*',
+  '/debug/../status',
 ];
 
 const CONTENT_TYPES = [
-  'application/x-www-form-urlencoded', 'application/x-www-form-urlencoded; charset=utf-8', 'application/x-www-form-urlencoded; charset=latin1',
-  'application/x-www-form-urlencoded; charset=utf-16', 'application/x-www-form-urlencoded; charset=bogus', 'application/json', 'text/plain',
-  'multipart/form-data; boundary=x', 'application/x-www-form-urlencoded\u00ff', '', ';;;', 'application/*',
+  'application/x-www-form-urlencoded',
+  'application/x-www-form-urlencoded; charset=utf-8',
+  'application/x-www-form-urlencoded; charset=latin1',
+  'application/x-www-form-urlencoded; charset=utf-16',
+  'application/x-www-form-urlencoded; charset=bogus',
+  'application/json',
+  'text/plain',
+  'multipart/form-data; boundary=x',
+  'application/x-www-form-urlencoded\u00ff',
+  '',
+  ';;;',
+  'application/*',
 ];
 
 /** Percent-encodes a (UTF-8) text the way clients vary it: upper- or lower-case hex, unreserved characters sometimes encoded too. */
@@ -167,7 +467,10 @@ export class FuzzRequestGenerator {
     const target = `/jobs/${encodeSegment(key.path, rng)}/${encodeSegment(key.body, rng)}`;
     let params: [string, string][] = [];
     if (method === 'PUT') params = rng.chance(0.8) ? this.jobSpec() : this.randomParams();
-    else if (method === 'PATCH') params = rng.chance(0.8) ? [[rng.pick(['disable', 'enable']), rng.pick(['true', '1', 'yes', 'on', 'false', 'off', 'no', '0'])]] : this.randomParams();
+    else if (method === 'PATCH')
+      params = rng.chance(0.8)
+        ? [[rng.pick(['disable', 'enable']), rng.pick(['true', '1', 'yes', 'on', 'false', 'off', 'no', '0'])]]
+        : this.randomParams();
     else if (rng.chance(0.2)) params = this.randomParams();
     // No tricks here: the answer must be about this key, so the test can follow its state.
     return { ...this.build(method, target, params, { formChance: 0.25, hostileChance: 0 }), key };
@@ -196,7 +499,8 @@ export class FuzzRequestGenerator {
     const past = () => new Date(Date.now() - rng.between(1, 10 ** 9) * 1000).toISOString();
     if (kind <= 1) params.push(['interval', rng.pick(INTERVALS)]);
     else if (kind === 2) params.push(['cron', rng.pick(CRONS)]);
-    else if (kind === 3) params.push(['one-off', rng.pick(['true', 'yes', '1', 'on'])], ['interval', rng.pick(['1', '2', '5', '3600', 'PT0.5S', 'P1D'])]);
+    else if (kind === 3)
+      params.push(['one-off', rng.pick(['true', 'yes', '1', 'on'])], ['interval', rng.pick(['1', '2', '5', '3600', 'PT0.5S', 'P1D'])]);
     else if (kind === 4) params.push(['one-off', 'true'], ['immediate', rng.pick(['true', 'on'])]);
     else params.push(['one-off', 'true'], ['first-run', rng.chance(0.5) ? past() : future()]);
     if (kind <= 2 && rng.chance(0.2)) params.push(rng.chance(0.5) ? ['immediate', 'true'] : ['first-run', rng.chance(0.5) ? past() : future()]);
@@ -225,9 +529,7 @@ export class FuzzRequestGenerator {
     if (roll < 0.75) return encodeSegment(rng.pick(pool)[rng.chance(0.5) ? 'path' : 'body'], rng);
     if (roll < 0.9) return Array.from({ length: rng.between(2, 3) }, () => rng.pick([...this.hostile, ...BROKEN_SEGMENTS])).join('');
     // Random printable bytes, and now and then any byte at all.
-    return Array.from({ length: rng.between(1, 40) }, () =>
-      String.fromCharCode(rng.chance(0.9) ? rng.between(0x21, 0x7e) : rng.int(256)),
-    ).join('');
+    return Array.from({ length: rng.between(1, 40) }, () => String.fromCharCode(rng.chance(0.9) ? rng.between(0x21, 0x7e) : rng.int(256))).join('');
   }
 
   private oddJobsPath(pool: readonly PoolKey[]): string {
@@ -259,12 +561,7 @@ export class FuzzRequestGenerator {
   }
 
   /** Puts method, target, parameters (in the query or a form body), headers and a body together. */
-  private build(
-    method: string,
-    baseTarget: string,
-    params: [string, string][],
-    chances: { formChance: number; hostileChance: number },
-  ): FuzzRequest {
+  private build(method: string, baseTarget: string, params: [string, string][], chances: { formChance: number; hostileChance: number }): FuzzRequest {
     const rng = this.rng;
     const notes: string[] = [];
     const headers: string[] = [`Host: ${this.options.host}`, 'Connection: close'];
@@ -285,7 +582,7 @@ export class FuzzRequestGenerator {
       switch (trick) {
         case 0: {
           // Up to 1 MB of body: a form far over the limit, or bytes on a route that reads none.
-          const size = Math.floor(FORM_LIMIT * 0.5 * (1024 * 1024 / (FORM_LIMIT * 0.5)) ** rng.next());
+          const size = Math.floor(FORM_LIMIT * 0.5 * ((1024 * 1024) / (FORM_LIMIT * 0.5)) ** rng.next());
           body = rng.chance(0.5) ? bytesOf(`interval=${'9'.repeat(size)}`) : rng.bytes(size);
           contentType = rng.chance(0.7) ? 'application/x-www-form-urlencoded' : contentType;
           notes.push(`body ${body.length} bytes`);
@@ -332,7 +629,19 @@ export class FuzzRequestGenerator {
           notes.push('raw header bytes');
           break;
         case 6:
-          headers.push(rng.pick(['Authorization: Bearer \u00ff\u00fe', 'Authorization: Basic Og==', 'Cookie: a=b; c', 'Expect: 100-continue', 'Expect: bogus', 'Accept: */*;q=nope', 'Range: bytes=0-0', 'X-Forwarded-For: ' + this.options.attackerAuthority, 'Forwarded: for=evil;host=' + this.options.attackerAuthority]));
+          headers.push(
+            rng.pick([
+              'Authorization: Bearer \u00ff\u00fe',
+              'Authorization: Basic Og==',
+              'Cookie: a=b; c',
+              'Expect: 100-continue',
+              'Expect: bogus',
+              'Accept: */*;q=nope',
+              'Range: bytes=0-0',
+              'X-Forwarded-For: ' + this.options.attackerAuthority,
+              'Forwarded: for=evil;host=' + this.options.attackerAuthority,
+            ]),
+          );
           notes.push('odd header');
           break;
         case 7:

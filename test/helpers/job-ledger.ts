@@ -33,10 +33,7 @@ interface KeyRecord {
  * - `absent`: must not be there.
  * - `either`: may or may not be there; if there, with one of `schedules`.
  */
-export type Expectation =
-  | { kind: 'present'; schedules: LedgerSchedule[] }
-  | { kind: 'absent' }
-  | { kind: 'either'; schedules: LedgerSchedule[] };
+export type Expectation = { kind: 'present'; schedules: LedgerSchedule[] } | { kind: 'absent' } | { kind: 'either'; schedules: LedgerSchedule[] };
 
 /** Whether `sched` is one of the schedule's regular slots. */
 export function isSlotOf(schedule: LedgerSchedule, sched: number): boolean {

@@ -129,9 +129,7 @@ export class LoadGenerator {
     const wanted = now + 300 + Math.floor(this.random() * 3_700);
     let firstRun = wanted - (wanted % 1000) + ((generation * 37 + key.index * 101) % 1000);
     if (firstRun < now + 300) firstRun += 1000;
-    return key.path === 'every'
-      ? { kind: 'interval', seconds: 1 + Math.floor(this.random() * 3), firstRun }
-      : { kind: 'once', firstRun };
+    return key.path === 'every' ? { kind: 'interval', seconds: 1 + Math.floor(this.random() * 3), firstRun } : { kind: 'once', firstRun };
   }
 
   private async send(dalga: DalgaProcess, key: LoadKey): Promise<void> {
@@ -167,7 +165,10 @@ export class LoadGenerator {
     if (method === 'PUT' && status === 201 && schedule) {
       this.putsAcknowledged++;
       if (typeof nextSched !== 'string' || Date.parse(nextSched) !== schedule.firstRun) {
-        this.anomalies.push({ key: key.id, what: `PUT answered next_sched ${String(nextSched)}, asked for ${new Date(schedule.firstRun).toISOString()}` });
+        this.anomalies.push({
+          key: key.id,
+          what: `PUT answered next_sched ${String(nextSched)}, asked for ${new Date(schedule.firstRun).toISOString()}`,
+        });
       }
       ledger.putAcknowledged(key.id, schedule, sentAt);
     } else if (method === 'DELETE' && status === 204) {

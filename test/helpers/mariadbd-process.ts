@@ -61,14 +61,7 @@ function killGroup(child: ChildProcess): void {
 
 /** Creates the system tables in an empty datadir (about half a second); root gets an empty password. */
 export async function installDatadir(datadir: string, logFile: string, serverArgs: string[] = SMALL_INNODB): Promise<void> {
-  const args = [
-    '--no-defaults',
-    `--datadir=${datadir}`,
-    '--user=root',
-    '--auth-root-authentication-method=normal',
-    '--skip-test-db',
-    ...serverArgs,
-  ];
+  const args = ['--no-defaults', `--datadir=${datadir}`, '--user=root', '--auth-root-authentication-method=normal', '--skip-test-db', ...serverArgs];
   try {
     const { stdout, stderr } = await run(INSTALL_DB, args, { maxBuffer: 16 * 1024 * 1024 });
     appendFileSync(logFile, stdout + stderr);
@@ -225,7 +218,10 @@ export class MariadbdProcess {
   /** The last lines of the error log (and of the console output, when there is any). */
   logTail(lines = 40): string {
     const parts: string[] = [];
-    for (const [name, file] of [['error log', this.options.errorLog], ['console', this.options.consoleLog]] as const) {
+    for (const [name, file] of [
+      ['error log', this.options.errorLog],
+      ['console', this.options.consoleLog],
+    ] as const) {
       const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
       if (text.trim() !== '') parts.push(`--- ${name} ${file} (last ${lines} lines) ---\n${lastLines(text, lines)}`);
     }

@@ -32,9 +32,7 @@ export class TcpProxy {
   /** Bytes forwarded from the service to the clients. */
   bytesDown = 0;
 
-  private constructor(
-    readonly target: { host: string; port: number },
-  ) {
+  private constructor(readonly target: { host: string; port: number }) {
     this.server = net.createServer((client) => this.accept(client));
   }
 
@@ -164,10 +162,13 @@ class DelayLine {
 
   private arm(): void {
     if (this.timer !== null || this.queue.length === 0) return;
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      this.flush();
-    }, Math.max(0, this.queue[0].at - Date.now()));
+    this.timer = setTimeout(
+      () => {
+        this.timer = null;
+        this.flush();
+      },
+      Math.max(0, this.queue[0].at - Date.now()),
+    );
   }
 
   private flush(): void {

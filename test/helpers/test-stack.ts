@@ -38,10 +38,7 @@ export async function createTestStack(kind: DatabaseKind, sections: (baseUrl: st
 }
 
 /** A TestStack with a running server. */
-export async function startTestStack(
-  kind: DatabaseKind,
-  sections: (baseUrl: string) => string,
-): Promise<TestStack & { dalga: DalgaProcess }> {
+export async function startTestStack(kind: DatabaseKind, sections: (baseUrl: string) => string): Promise<TestStack & { dalga: DalgaProcess }> {
   const stack = await createTestStack(kind, sections);
   const dalga = await DalgaProcess.start(stack.config);
   return {

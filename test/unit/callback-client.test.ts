@@ -88,7 +88,10 @@ describe('CallbackClient', () => {
     });
     const redirected = client(server.baseUrl);
     try {
-      assert.deepEqual(await redirected.post({ path: 'moved', body: 'x', sched: SCHED, attempt: 1 }), { status: 302, error: 'endpoint answered 302' });
+      assert.deepEqual(await redirected.post({ path: 'moved', body: 'x', sched: SCHED, attempt: 1 }), {
+        status: 302,
+        error: 'endpoint answered 302',
+      });
       assert.deepEqual(server.paths, ['/moved']);
     } finally {
       redirected.close();
@@ -151,7 +154,12 @@ describe('CallbackClient', () => {
       gc();
       const baseline = memory();
       assert.deepEqual(await patient.post({ path: 'endless', body: 'x', sched: SCHED, attempt: 1 }), { status: 200, error: null });
-      await eventually(async () => closedAfter, (ms) => !Number.isNaN(ms), 'the socket to be closed', 5_000);
+      await eventually(
+        async () => closedAfter,
+        (ms) => !Number.isNaN(ms),
+        'the socket to be closed',
+        5_000,
+      );
       assert.ok(closedAfter < 2_000, `closed after ${closedAfter} ms, not at the 60 s timeout`);
       gc();
       const grown = memory() - baseline;

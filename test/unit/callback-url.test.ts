@@ -21,8 +21,24 @@ describe('callback URL', () => {
     });
   }
 
-  const hostile = ['..', 'a/../../x', './x', '//evil.test/x', '/abs', 'x/', '@evil.test', 'http://evil.test', 'javascript:alert(1)',
-    'a\\..\\b', '%2e%2e', '%2E%2e/x', 'a%2fb', '%5c', 'a\r\nHost: evil', 'nul\u0000'];
+  const hostile = [
+    '..',
+    'a/../../x',
+    './x',
+    '//evil.test/x',
+    '/abs',
+    'x/',
+    '@evil.test',
+    'http://evil.test',
+    'javascript:alert(1)',
+    'a\\..\\b',
+    '%2e%2e',
+    '%2E%2e/x',
+    'a%2fb',
+    '%5c',
+    'a\r\nHost: evil',
+    'nul\u0000',
+  ];
   for (const path of hostile) {
     test(`refuses ${JSON.stringify(path)} at PUT and when building the URL`, () => {
       assert.throws(() => validatePath(path), InvalidKeyError);

@@ -82,14 +82,21 @@ function differences(schemaName: string, schema: ObjectSchema, source: ts.Source
       continue;
     }
     if (ours.optional === required.has(name)) {
-      problems.push(`${where}: ${name} is ${ours.optional ? 'optional' : 'required'} but the schema ${required.has(name) ? 'requires it' : 'does not require it'}`);
+      problems.push(
+        `${where}: ${name} is ${ours.optional ? 'optional' : 'required'} but the schema ${required.has(name) ? 'requires it' : 'does not require it'}`,
+      );
     }
     const schemaNullable = Array.isArray(property.type) && property.type.includes('null');
     if (ours.nullable !== schemaNullable) {
-      problems.push(`${where}: ${name} ${ours.nullable ? 'admits' : 'does not admit'} null but the schema's type ${schemaNullable ? 'does' : 'does not'}`);
+      problems.push(
+        `${where}: ${name} ${ours.nullable ? 'admits' : 'does not admit'} null but the schema's type ${schemaNullable ? 'does' : 'does not'}`,
+      );
     }
     if (ours.stringLiterals && property.enum) {
-      const schemaValues = property.enum.filter((value) => value !== null).map(String).sort();
+      const schemaValues = property.enum
+        .filter((value) => value !== null)
+        .map(String)
+        .sort();
       const ourValues = [...ours.stringLiterals].sort();
       if (schemaValues.join('|') !== ourValues.join('|')) {
         problems.push(`${where}: ${name} is ${ourValues.map((v) => `'${v}'`).join(' | ')} but the schema's enum is ${schemaValues.join(', ')}`);

@@ -48,7 +48,12 @@ function harness(store: JobStore, answer: (key: string) => number = () => 200) {
         const key = ticket.key;
         fired.push({ key, at: clock.now(), mono: clock.monotonic(), sched: ticket.sched, attempt: ticket.attempt });
         const status = answer(key);
-        const result: RunResult = { status, error: status === 200 ? null : `endpoint answered ${status}`, startedAt: clock.now(), finishedAt: clock.now() };
+        const result: RunResult = {
+          status,
+          error: status === 200 ? null : `endpoint answered ${status}`,
+          startedAt: clock.now(),
+          finishedAt: clock.now(),
+        };
         void service.finishRun(ticket, result);
       }
     },
@@ -64,7 +69,15 @@ function harness(store: JobStore, answer: (key: string) => number = () => 200) {
     fence: PROCESS_LOCK_FENCE,
     clock,
     timer,
-    policy: { retryIntervalMs: 10 * SECOND, retryMultiplier: 1, retryMaxIntervalMs: 10 * SECOND, retryStopAfterMs: 0, fixedIntervals: true, randomizationFactor: 0, random: Math.random },
+    policy: {
+      retryIntervalMs: 10 * SECOND,
+      retryMultiplier: 1,
+      retryMaxIntervalMs: 10 * SECOND,
+      retryStopAfterMs: 0,
+      fixedIntervals: true,
+      randomizationFactor: 0,
+      random: Math.random,
+    },
   });
   timer.start();
   const firedOf = (path: string) => fired.filter((f) => splitJobKey(f.key).path === path);

@@ -47,13 +47,20 @@ describe('config', () => {
       randomizationFactor: 0,
       fixedIntervals: true,
       maxRunning: 100,
+      history: 20,
     });
   });
 
   test('the spec example file (comments after headers and values) selects MySQL', () => {
     const config = buildConfig(parseConfigText(SEED_STYLE, 'dalga.ini'));
     assert.deepEqual(config.database, {
-      kind: 'mysql', host: '127.0.0.1', port: 3306, db: 'test', table: 'dalga', user: 'root', password: '',
+      kind: 'mysql',
+      host: '127.0.0.1',
+      port: 3306,
+      db: 'test',
+      table: 'dalga',
+      user: 'root',
+      password: '',
     });
     assert.equal(config.endpoint.timeoutMs, 10_000);
   });
@@ -89,11 +96,14 @@ describe('config', () => {
   ];
   for (const [name, text, message] of bad) {
     test(`rejects ${name}, naming the key`, () => {
-      assert.throws(() => buildConfig(parseConfigText(text, 'f')), (error: unknown) => {
-        assert.ok(error instanceof ConfigError, `expected ConfigError, got ${String(error)}`);
-        assert.match(error.message, message);
-        return true;
-      });
+      assert.throws(
+        () => buildConfig(parseConfigText(text, 'f')),
+        (error: unknown) => {
+          assert.ok(error instanceof ConfigError, `expected ConfigError, got ${String(error)}`);
+          assert.match(error.message, message);
+          return true;
+        },
+      );
     });
   }
 
@@ -107,7 +117,10 @@ describe('config', () => {
         return true;
       },
     );
-    assert.throws(() => loadConfig(undefined, { DALGA_MYSQL: 'db.local' }), /^ConfigError: environment variable DALGA_MYSQL: names no key \(known: host, port/);
+    assert.throws(
+      () => loadConfig(undefined, { DALGA_MYSQL: 'db.local' }),
+      /^ConfigError: environment variable DALGA_MYSQL: names no key \(known: host, port/,
+    );
     assert.throws(() => loadConfig(undefined, { DALGA_JOBS_: '1' }), /DALGA_JOBS_: names no key/);
   });
 
@@ -125,7 +138,7 @@ describe('config', () => {
 
   test("DALGA_* variables that name no section are not Dalga's: ignored, and reported to the caller", () => {
     const loaded = loadConfigWithIgnored(undefined, { ...KUBERNETES, DALGA_CONFIG: 'dalga.ini', DALGA_JOBS_MAX_RUNNING: '7', PATH: '/bin' });
-    assert.equal(loaded.config.jobs.maxRunning, 7, 'the variables that are Dalga\'s still apply');
+    assert.equal(loaded.config.jobs.maxRunning, 7, "the variables that are Dalga's still apply");
     assert.deepEqual(loaded.config.database, { kind: 'sqlite', file: 'dalga.sqlite', table: 'dalga' }, 'nothing else changed');
     assert.deepEqual(loaded.ignoredEnvironment, [...Object.keys(KUBERNETES), 'DALGA_CONFIG'].sort());
     // The plain loader, used by ormconfig.ts, ignores them the same way.

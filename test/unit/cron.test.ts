@@ -5,8 +5,7 @@ import { parseCron } from '../../src/schedule/cron.js';
 import { ScheduleError } from '../../src/schedule/schedule-error.js';
 
 const ms = (iso: string): number => DateTime.fromISO(iso, { setZone: true }).toMillis();
-const iso = (t: number, zone: string): string =>
-  DateTime.fromMillis(t, { zone }).toISO({ suppressMilliseconds: true }) as string;
+const iso = (t: number, zone: string): string => DateTime.fromMillis(t, { zone }).toISO({ suppressMilliseconds: true }) as string;
 
 /** The next `n` occurrences after `fromIso`, each asked from the previous one. */
 function occurrences(expression: string, zone: string, fromIso: string, n: number): string[] {
@@ -126,7 +125,12 @@ describe('next', () => {
     // ... also when asked from between the end of the gap and the moved time.
     ['30 2 * * *', 'Europe/Berlin', '2026-03-29T03:10:00+02:00', ['2026-03-29T03:30:00+02:00', '2026-03-30T02:30:00+02:00']],
     // Hourly: the hour that does not exist is skipped, nothing else.
-    ['0 * * * *', 'Europe/Berlin', '2026-03-29T00:30:00+01:00', ['2026-03-29T01:00:00+01:00', '2026-03-29T03:00:00+02:00', '2026-03-29T04:00:00+02:00']],
+    [
+      '0 * * * *',
+      'Europe/Berlin',
+      '2026-03-29T00:30:00+01:00',
+      ['2026-03-29T01:00:00+01:00', '2026-03-29T03:00:00+02:00', '2026-03-29T04:00:00+02:00'],
+    ],
     ['0 * * * *', 'America/New_York', '2026-03-08T00:30:00-05:00', ['2026-03-08T01:00:00-05:00', '2026-03-08T03:00:00-04:00']],
     // Fall back, fixed hour: runs once, at the first (summer-time) instance.
     ['30 2 * * *', 'Europe/Berlin', '2026-10-24T12:00:00+02:00', ['2026-10-25T02:30:00+02:00', '2026-10-26T02:30:00+01:00']],
@@ -134,22 +138,45 @@ describe('next', () => {
     // ... also when asked from inside the repeated hour (a completion or retry after the transition).
     ['30 2 * * *', 'Europe/Berlin', '2026-10-25T02:10:00+01:00', ['2026-10-26T02:30:00+01:00']],
     ['30 1 * * *', 'America/New_York', '2026-11-01T01:10:00-05:00', ['2026-11-02T01:30:00-05:00']],
-    ['0,30 1-3 * * *', 'Europe/Berlin', '2026-10-25T00:10:00+02:00', [
-      '2026-10-25T01:00:00+02:00', '2026-10-25T01:30:00+02:00', '2026-10-25T02:00:00+02:00',
-      '2026-10-25T02:30:00+02:00', '2026-10-25T03:00:00+01:00', '2026-10-25T03:30:00+01:00',
-    ]],
+    [
+      '0,30 1-3 * * *',
+      'Europe/Berlin',
+      '2026-10-25T00:10:00+02:00',
+      [
+        '2026-10-25T01:00:00+02:00',
+        '2026-10-25T01:30:00+02:00',
+        '2026-10-25T02:00:00+02:00',
+        '2026-10-25T02:30:00+02:00',
+        '2026-10-25T03:00:00+01:00',
+        '2026-10-25T03:30:00+01:00',
+      ],
+    ],
     // Fall back, every hour: elapsed time, the repeated hour runs again.
-    ['0 * * * *', 'Europe/Berlin', '2026-10-25T00:30:00+02:00', [
-      '2026-10-25T01:00:00+02:00', '2026-10-25T02:00:00+02:00', '2026-10-25T02:00:00+01:00', '2026-10-25T03:00:00+01:00',
-    ]],
-    ['*/30 * * * *', 'America/New_York', '2026-11-01T00:50:00-04:00', [
-      '2026-11-01T01:00:00-04:00', '2026-11-01T01:30:00-04:00', '2026-11-01T01:00:00-05:00',
-      '2026-11-01T01:30:00-05:00', '2026-11-01T02:00:00-05:00',
-    ]],
+    [
+      '0 * * * *',
+      'Europe/Berlin',
+      '2026-10-25T00:30:00+02:00',
+      ['2026-10-25T01:00:00+02:00', '2026-10-25T02:00:00+02:00', '2026-10-25T02:00:00+01:00', '2026-10-25T03:00:00+01:00'],
+    ],
+    [
+      '*/30 * * * *',
+      'America/New_York',
+      '2026-11-01T00:50:00-04:00',
+      [
+        '2026-11-01T01:00:00-04:00',
+        '2026-11-01T01:30:00-04:00',
+        '2026-11-01T01:00:00-05:00',
+        '2026-11-01T01:30:00-05:00',
+        '2026-11-01T02:00:00-05:00',
+      ],
+    ],
     // 30-minute DST in Lord Howe (cron-parser's own tz handling throws here).
-    ['0 * * * *', 'Australia/Lord_Howe', '2026-04-05T00:30:00+11:00', [
-      '2026-04-05T01:00:00+11:00', '2026-04-05T02:00:00+10:30', '2026-04-05T03:00:00+10:30',
-    ]],
+    [
+      '0 * * * *',
+      'Australia/Lord_Howe',
+      '2026-04-05T00:30:00+11:00',
+      ['2026-04-05T01:00:00+11:00', '2026-04-05T02:00:00+10:30', '2026-04-05T03:00:00+10:30'],
+    ],
   ];
   for (const [expression, zone, from, expected] of cases) {
     test(`${expression} in ${zone} after ${from}`, () => {
@@ -183,7 +210,12 @@ describe('next', () => {
     ['@monthly', 'UTC', '2026-01-31T10:00:00Z', ['2026-02-01T00:00:00Z', '2026-03-01T00:00:00Z']],
     ['@yearly', 'Europe/Istanbul', '2026-06-01T00:00:00Z', ['2027-01-01T00:00:00+03:00', '2028-01-01T00:00:00+03:00']],
     // Every hour: elapsed time through the repeated hour on the fall-back day, like 0 * * * *.
-    ['@hourly', 'Europe/Berlin', '2026-10-25T01:30:00+02:00', ['2026-10-25T02:00:00+02:00', '2026-10-25T02:00:00+01:00', '2026-10-25T03:00:00+01:00']],
+    [
+      '@hourly',
+      'Europe/Berlin',
+      '2026-10-25T01:30:00+02:00',
+      ['2026-10-25T02:00:00+02:00', '2026-10-25T02:00:00+01:00', '2026-10-25T03:00:00+01:00'],
+    ],
   ];
   for (const [macro, zone, from, expected] of macroCases) {
     test(`${macro} in ${zone} after ${from}`, () => {
@@ -217,7 +249,13 @@ describe('next', () => {
     ['30 2 * * *', 'Europe/Berlin', '2026-10-25T00:00:00+02:00', '2026-10-26T00:00:00+01:00', ['2026-10-25T02:30:00+02:00']],
     ['30 2 * * *', 'America/New_York', '2026-03-08T00:00:00-05:00', '2026-03-09T00:00:00-04:00', ['2026-03-08T03:30:00-04:00']],
     ['30 1 * * *', 'America/New_York', '2026-11-01T00:00:00-04:00', '2026-11-02T00:00:00-05:00', ['2026-11-01T01:30:00-04:00']],
-    ['* 2 * * *', 'Europe/Berlin', '2026-10-25T00:00:00+02:00', '2026-10-26T00:00:00+01:00', Array.from({ length: 60 }, (_, m) => `2026-10-25T02:${String(m).padStart(2, '0')}:00+02:00`)],
+    [
+      '* 2 * * *',
+      'Europe/Berlin',
+      '2026-10-25T00:00:00+02:00',
+      '2026-10-26T00:00:00+01:00',
+      Array.from({ length: 60 }, (_, m) => `2026-10-25T02:${String(m).padStart(2, '0')}:00+02:00`),
+    ],
   ];
   for (const [expression, zone, from, to, expected] of days) {
     test(`${expression} in ${zone} runs once per wall time on ${from.slice(0, 10)}`, () => {
@@ -241,7 +279,10 @@ describe('next matches a luxon wall-clock reference around DST transitions', () 
       for (const hour of hours) {
         for (const minute of minutes) {
           const dt = DateTime.fromObject({ year: day.year, month: day.month, day: day.day, hour, minute }, { zone });
-          const instants = dt.getPossibleOffsets().map((x) => x.toMillis()).sort((a, b) => a - b);
+          const instants = dt
+            .getPossibleOffsets()
+            .map((x) => x.toMillis())
+            .sort((a, b) => a - b);
           if (instants.length === 0) out.add(dt.toMillis());
           else {
             out.add(instants[0] as number);

@@ -19,8 +19,21 @@ function harness() {
   const record = (level: string) => (fields: object, message: string) => lines.push({ level, fields: fields as Record<string, unknown>, message });
   const log = new FailureLog({ log: { info: record('info'), warn: record('warn'), error: record('error') }, now: () => now });
   const outcome = (attempt: number, status: number | null, after: Partial<Job> | null = {}, kind: OutcomeSeen['kind'] = 'update') => {
-    const result: RunResult = { status, error: status === 200 ? null : status === null ? 'timeout' : `endpoint answered ${status}`, startedAt: now, finishedAt: now };
-    log.outcome({ key: 'k', job, attempt, result, kind, wasEnabled: true, after: after === null ? null : { ...job, attempts: attempt, nextRun: now + 1_000, ...after } });
+    const result: RunResult = {
+      status,
+      error: status === 200 ? null : status === null ? 'timeout' : `endpoint answered ${status}`,
+      startedAt: now,
+      finishedAt: now,
+    };
+    log.outcome({
+      key: 'k',
+      job,
+      attempt,
+      result,
+      kind,
+      wasEnabled: true,
+      after: after === null ? null : { ...job, attempts: attempt, nextRun: now + 1_000, ...after },
+    });
   };
   return { lines, log, outcome, advance: (ms: number) => (now += ms) };
 }
@@ -35,7 +48,7 @@ describe('FailureLog', () => {
     assert.equal(lines[0].fields.status, 500);
     assert.equal(lines[0].fields.attempt, 1);
     assert.equal(lines[0].fields.next_retry, new Date(T + 1_000).toISOString().replace('.000Z', 'Z'));
-    assert.equal(((lines[0].fields.job as { body: string }).body).length, 64);
+    assert.equal((lines[0].fields.job as { body: string }).body.length, 64);
   });
 
   test('while failing: at most one line per minute, with the count since the last', () => {
@@ -64,10 +77,13 @@ describe('FailureLog', () => {
     outcome(1, 500);
     outcome(2, 500);
     outcome(3, 200, { attempts: 0 });
-    assert.deepEqual(lines.map((line) => [line.level, line.message]), [
-      ['warn', 'callback failed; will retry'],
-      ['info', 'recovered after 2 failed attempts'],
-    ]);
+    assert.deepEqual(
+      lines.map((line) => [line.level, line.message]),
+      [
+        ['warn', 'callback failed; will retry'],
+        ['info', 'recovered after 2 failed attempts'],
+      ],
+    );
     assert.equal(log.tracked, 0);
   });
 

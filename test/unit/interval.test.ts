@@ -1,23 +1,14 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { DateTime } from 'luxon';
-import {
-  addInterval,
-  addIntervalTimes,
-  intervalJson,
-  parseInterval,
-  type Interval,
-} from '../../src/schedule/interval.js';
+import { addInterval, addIntervalTimes, intervalJson, parseInterval, type Interval } from '../../src/schedule/interval.js';
 import { ScheduleError } from '../../src/schedule/schedule-error.js';
 
 const HOUR = 3_600_000;
 const ms = (iso: string): number => DateTime.fromISO(iso, { setZone: true }).toMillis();
-const iso = (t: number, zone: string): string =>
-  DateTime.fromMillis(t, { zone }).toISO({ suppressMilliseconds: true }) as string;
+const iso = (t: number, zone: string): string => DateTime.fromMillis(t, { zone }).toISO({ suppressMilliseconds: true }) as string;
 const durationFields = (i: Interval) =>
-  i.kind === 'duration'
-    ? { years: i.years, months: i.months, weeks: i.weeks, days: i.days, clockMs: i.clockMs }
-    : { seconds: i.seconds };
+  i.kind === 'duration' ? { years: i.years, months: i.months, weeks: i.weeks, days: i.days, clockMs: i.clockMs } : { seconds: i.seconds };
 
 describe('parseInterval: valid', () => {
   const cases: Array<[string, ReturnType<typeof durationFields>, number | string]> = [
@@ -31,11 +22,7 @@ describe('parseInterval: valid', () => {
     ['P1W', { years: 0, months: 0, weeks: 1, days: 0, clockMs: 0 }, 'P1W'],
     ['P1M', { years: 0, months: 1, weeks: 0, days: 0, clockMs: 0 }, 'P1M'],
     ['P1Y', { years: 1, months: 0, weeks: 0, days: 0, clockMs: 0 }, 'P1Y'],
-    [
-      'P1Y2M3DT4H5M6S',
-      { years: 1, months: 2, weeks: 0, days: 3, clockMs: 4 * HOUR + 5 * 60_000 + 6_000 },
-      'P1Y2M3DT4H5M6S',
-    ],
+    ['P1Y2M3DT4H5M6S', { years: 1, months: 2, weeks: 0, days: 3, clockMs: 4 * HOUR + 5 * 60_000 + 6_000 }, 'P1Y2M3DT4H5M6S'],
     ['PT0.5S', { years: 0, months: 0, weeks: 0, days: 0, clockMs: 500 }, 'PT0.5S'],
     ['PT1,25S', { years: 0, months: 0, weeks: 0, days: 0, clockMs: 1250 }, 'PT1,25S'],
     ['PT0.001S', { years: 0, months: 0, weeks: 0, days: 0, clockMs: 1 }, 'PT0.001S'],

@@ -109,7 +109,11 @@ describe('enable, as the original Dalga does', () => {
   test('a job disabled by retry_stop_after resumes at the retry it would have made (fixed_intervals = false)', () => {
     const policy: OutcomePolicy = { ...OUTCOMES, fixedIntervals: false, retryStopAfterMs: 5 * MINUTE };
     const failing: Job = { ...retrying, nextRun: T + 20 * MINUTE, failingSince: T + 10 * MINUTE };
-    const after = applyOutcome(failing, { status: 500, error: 'endpoint answered 500', startedAt: T + 20 * MINUTE, finishedAt: T + 20 * MINUTE }, policy);
+    const after = applyOutcome(
+      failing,
+      { status: 500, error: 'endpoint answered 500', startedAt: T + 20 * MINUTE, finishedAt: T + 20 * MINUTE },
+      policy,
+    );
     const stopped = (after as { job: Job }).job;
     assert.equal(stopped.nextRun, null, 'disabled: failing for longer than 5 min');
     assert.equal(iso(stopped.pausedRun), '2026-01-15T10:22:00.000Z', 'the second retry: 2 minutes later');

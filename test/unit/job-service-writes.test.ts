@@ -56,7 +56,15 @@ for (const kind of ['mysql', 'sqlite'] as DatabaseKind[]) {
         fence,
         clock,
         timer: new WheelTimer(new TimingWheel<number>(T0), clock, () => {}),
-        policy: { retryIntervalMs: 1_000, retryMultiplier: 2, retryMaxIntervalMs: MINUTE, retryStopAfterMs: 0, fixedIntervals: false, randomizationFactor: 0, random: Math.random },
+        policy: {
+          retryIntervalMs: 1_000,
+          retryMultiplier: 2,
+          retryMaxIntervalMs: MINUTE,
+          retryStopAfterMs: 0,
+          fixedIntervals: false,
+          randomizationFactor: 0,
+          random: Math.random,
+        },
         writeBackRetryMs: RETRY_MS,
         onWriteBackBatch: (rows) => writeBackBatches.push(rows),
         onWriteBackError: () => writeBackErrors++,
@@ -96,7 +104,11 @@ for (const kind of ['mysql', 'sqlite'] as DatabaseKind[]) {
       await store.deleteMany(fence, [{ path: 'share', body: 'b000' }]);
       await Promise.all(tickets.map((ticket) => service.finishRun(ticket, ok)));
 
-      assert.equal(writeBackBatches.reduce((a, b) => a + b, 0), 60, 'every outcome counted once');
+      assert.equal(
+        writeBackBatches.reduce((a, b) => a + b, 0),
+        60,
+        'every outcome counted once',
+      );
       assert.ok(writeBackBatches.length < 20, `60 outcomes took ${writeBackBatches.length} statements`);
       const rows = await rowsOf('share');
       assert.deepEqual(
@@ -142,8 +154,16 @@ for (const kind of ['mysql', 'sqlite'] as DatabaseKind[]) {
         service.finishRun(ticket, i === 0 ? { status: 204, error: null, startedAt: T0, finishedAt: T0 + 5 } : ok).then(() => finished++),
       );
       try {
-        await eventually(async () => writeBackErrors, (n) => n >= 8, 'every write-back to fail');
-        await eventually(async () => clock.pendingCount, (n) => n >= 8, 'every write-back to wait for its retry');
+        await eventually(
+          async () => writeBackErrors,
+          (n) => n >= 8,
+          'every write-back to fail',
+        );
+        await eventually(
+          async () => clock.pendingCount,
+          (n) => n >= 8,
+          'every write-back to wait for its retry',
+        );
       } finally {
         await restoreTable();
       }
@@ -158,7 +178,11 @@ for (const kind of ['mysql', 'sqlite'] as DatabaseKind[]) {
       clock.advance(1);
       await Promise.all(finishing);
 
-      assert.equal(writeBackBatches.reduce((a, b) => a + b, 0), 8, 'each outcome written once');
+      assert.equal(
+        writeBackBatches.reduce((a, b) => a + b, 0),
+        8,
+        'each outcome written once',
+      );
       assert.equal(writeBackErrors, 8);
       const rows = await rowsOf('retry');
       assert.deepEqual(

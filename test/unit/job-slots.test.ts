@@ -39,21 +39,13 @@ describe('upcomingSlots', () => {
   test('cron in a zone: weekdays at 09:30 New York time', () => {
     // 2026-01-15 is a Thursday.
     const job = put({ cron: '30 9 * * 1-5', location: 'America/New_York' });
-    assert.deepEqual(iso(upcomingSlots(job, 3, T, true)), [
-      '2026-01-15T14:30:00.000Z',
-      '2026-01-16T14:30:00.000Z',
-      '2026-01-19T14:30:00.000Z',
-    ]);
+    assert.deepEqual(iso(upcomingSlots(job, 3, T, true)), ['2026-01-15T14:30:00.000Z', '2026-01-16T14:30:00.000Z', '2026-01-19T14:30:00.000Z']);
   });
 
   test('an overdue slot is listed first; the rest are not in the past (no backfill)', () => {
     const job = put({ interval: '60' });
     const later = T + 10 * MINUTE + 30_000;
-    assert.deepEqual(iso(upcomingSlots(job, 3, later, true)), [
-      '2026-01-15T10:01:00.000Z',
-      '2026-01-15T10:11:00.000Z',
-      '2026-01-15T10:12:00.000Z',
-    ]);
+    assert.deepEqual(iso(upcomingSlots(job, 3, later, true)), ['2026-01-15T10:01:00.000Z', '2026-01-15T10:11:00.000Z', '2026-01-15T10:12:00.000Z']);
   });
 
   test('disabled: the slots enabling would resume at (fixed intervals: the grid from now on)', () => {

@@ -84,12 +84,20 @@ describe('parseJobSpec + firstRunOf: valid periodic jobs', () => {
     { name: 'interval with leading zeros is canonical', params: { interval: '0060' }, expected: { first: '2026-01-15T10:01:00.250Z' } },
     // ISO 8601 durations: fixed units are elapsed time.
     { name: 'interval=PT1S', params: { interval: 'PT1S' }, expected: { interval: 'PT1S', first: '2026-01-15T10:00:01.250Z' } },
-    { name: 'interval=pt1s (lower case, canonical upper)', params: { interval: 'pt1s' }, expected: { interval: 'PT1S', first: '2026-01-15T10:00:01.250Z' } },
+    {
+      name: 'interval=pt1s (lower case, canonical upper)',
+      params: { interval: 'pt1s' },
+      expected: { interval: 'PT1S', first: '2026-01-15T10:00:01.250Z' },
+    },
     { name: 'interval=PT60S', params: { interval: 'PT60S' }, expected: { interval: 'PT60S', first: '2026-01-15T10:01:00.250Z' } },
     { name: 'interval=PT1H30M', params: { interval: 'PT1H30M' }, expected: { interval: 'PT1H30M', first: '2026-01-15T11:30:00.250Z' } },
     { name: 'interval=PT0.5S', params: { interval: 'PT0.5S' }, expected: { interval: 'PT0.5S', first: '2026-01-15T10:00:00.750Z' } },
     { name: 'interval=P1W', params: { interval: 'P1W' }, expected: { interval: 'P1W', first: '2026-01-22T10:00:00.250Z' } },
-    { name: 'interval=P1Y2M3DT4H5M6S', params: { interval: 'P1Y2M3DT4H5M6S' }, expected: { interval: 'P1Y2M3DT4H5M6S', first: '2027-03-18T14:05:06.250Z' } },
+    {
+      name: 'interval=P1Y2M3DT4H5M6S',
+      params: { interval: 'P1Y2M3DT4H5M6S' },
+      expected: { interval: 'P1Y2M3DT4H5M6S', first: '2027-03-18T14:05:06.250Z' },
+    },
     // Calendar units are computed in the location: P1D keeps the local time across DST.
     {
       name: 'interval=P1D in Europe/Berlin across the spring-forward day (23 h later)',
@@ -103,22 +111,60 @@ describe('parseJobSpec + firstRunOf: valid periodic jobs', () => {
       now: '2026-10-31T09:00:00-04:00',
       expected: { interval: 'P1D', location: 'America/New_York', first: '2026-11-01T14:00:00.000Z' },
     },
-    { name: 'interval=P1M clamps the month end', params: { interval: 'P1M' }, now: '2026-01-31T10:00:00Z', expected: { interval: 'P1M', first: '2026-02-28T10:00:00.000Z' } },
+    {
+      name: 'interval=P1M clamps the month end',
+      params: { interval: 'P1M' },
+      now: '2026-01-31T10:00:00Z',
+      expected: { interval: 'P1M', first: '2026-02-28T10:00:00.000Z' },
+    },
     // Cron: the first occurrence strictly after now, in the location.
-    { name: 'cron every 15 minutes', params: { cron: '*/15 * * * *' }, expected: { recurrence: 'cron', interval: null, cron: '*/15 * * * *', first: '2026-01-15T10:15:00.000Z' } },
-    { name: 'cron exactly on an occurrence: the next one', params: { cron: '*/15 * * * *' }, now: '2026-01-15T10:15:00Z', expected: { recurrence: 'cron', interval: null, cron: '*/15 * * * *', first: '2026-01-15T10:30:00.000Z' } },
-    { name: 'cron with seconds (6 fields)', params: { cron: '* * * * * *' }, expected: { recurrence: 'cron', interval: null, cron: '* * * * * *', first: '2026-01-15T10:00:01.000Z' } },
-    { name: 'cron is stored trimmed', params: { cron: '  0 9 * * *  ' }, expected: { recurrence: 'cron', interval: null, cron: '0 9 * * *', first: '2026-01-16T09:00:00.000Z' } },
+    {
+      name: 'cron every 15 minutes',
+      params: { cron: '*/15 * * * *' },
+      expected: { recurrence: 'cron', interval: null, cron: '*/15 * * * *', first: '2026-01-15T10:15:00.000Z' },
+    },
+    {
+      name: 'cron exactly on an occurrence: the next one',
+      params: { cron: '*/15 * * * *' },
+      now: '2026-01-15T10:15:00Z',
+      expected: { recurrence: 'cron', interval: null, cron: '*/15 * * * *', first: '2026-01-15T10:30:00.000Z' },
+    },
+    {
+      name: 'cron with seconds (6 fields)',
+      params: { cron: '* * * * * *' },
+      expected: { recurrence: 'cron', interval: null, cron: '* * * * * *', first: '2026-01-15T10:00:01.000Z' },
+    },
+    {
+      name: 'cron is stored trimmed',
+      params: { cron: '  0 9 * * *  ' },
+      expected: { recurrence: 'cron', interval: null, cron: '0 9 * * *', first: '2026-01-16T09:00:00.000Z' },
+    },
     // Cron macros: stored as given (trimmed, lower-cased), evaluated in the location.
-    { name: 'cron=@hourly', params: { cron: '@hourly' }, expected: { recurrence: 'cron', interval: null, cron: '@hourly', first: '2026-01-15T11:00:00.000Z' } },
+    {
+      name: 'cron=@hourly',
+      params: { cron: '@hourly' },
+      expected: { recurrence: 'cron', interval: null, cron: '@hourly', first: '2026-01-15T11:00:00.000Z' },
+    },
     {
       name: 'cron=@DAILY in Asia/Tokyo: local midnight, stored lower-case',
       params: { cron: ' @DAILY ', location: 'Asia/Tokyo' },
       expected: { recurrence: 'cron', interval: null, cron: '@daily', location: 'Asia/Tokyo', first: '2026-01-15T15:00:00.000Z' },
     },
-    { name: 'cron=@midnight is @daily', params: { cron: '@midnight' }, expected: { recurrence: 'cron', interval: null, cron: '@midnight', first: '2026-01-16T00:00:00.000Z' } },
-    { name: 'cron=@weekly: Sunday midnight', params: { cron: '@weekly' }, expected: { recurrence: 'cron', interval: null, cron: '@weekly', first: '2026-01-18T00:00:00.000Z' } },
-    { name: 'cron=@annually', params: { cron: '@annually' }, expected: { recurrence: 'cron', interval: null, cron: '@annually', first: '2027-01-01T00:00:00.000Z' } },
+    {
+      name: 'cron=@midnight is @daily',
+      params: { cron: '@midnight' },
+      expected: { recurrence: 'cron', interval: null, cron: '@midnight', first: '2026-01-16T00:00:00.000Z' },
+    },
+    {
+      name: 'cron=@weekly: Sunday midnight',
+      params: { cron: '@weekly' },
+      expected: { recurrence: 'cron', interval: null, cron: '@weekly', first: '2026-01-18T00:00:00.000Z' },
+    },
+    {
+      name: 'cron=@annually',
+      params: { cron: '@annually' },
+      expected: { recurrence: 'cron', interval: null, cron: '@annually', first: '2027-01-01T00:00:00.000Z' },
+    },
     {
       name: 'cron in America/New_York',
       params: { cron: '0 9 * * *', location: 'America/New_York' },
@@ -137,26 +183,82 @@ describe('parseJobSpec + firstRunOf: valid periodic jobs', () => {
     },
     // immediate: run now, then continue on the recurrence.
     { name: 'interval + immediate=true', params: { interval: '60', immediate: 'true' }, expected: { start: 'immediate', first: NOW } },
-    { name: 'cron + immediate=yes', params: { cron: '0 9 * * *', immediate: 'yes' }, expected: { recurrence: 'cron', interval: null, cron: '0 9 * * *', start: 'immediate', first: NOW } },
-    { name: 'interval + immediate=false is a regular job', params: { interval: '60', immediate: 'false' }, expected: { first: '2026-01-15T10:01:00.250Z' } },
+    {
+      name: 'cron + immediate=yes',
+      params: { cron: '0 9 * * *', immediate: 'yes' },
+      expected: { recurrence: 'cron', interval: null, cron: '0 9 * * *', start: 'immediate', first: NOW },
+    },
+    {
+      name: 'interval + immediate=false is a regular job',
+      params: { interval: '60', immediate: 'false' },
+      expected: { first: '2026-01-15T10:01:00.250Z' },
+    },
     // first-run: any offset, kept as given, past or future.
-    { name: 'interval + first-run in UTC', params: { interval: '60', 'first-run': '2026-01-15T12:00:00Z' }, expected: { start: 'at', first: '2026-01-15T12:00:00.000Z' } },
-    { name: 'interval + first-run with +02:00', params: { interval: '60', 'first-run': '2026-01-15T13:30:00+02:00' }, expected: { start: 'at', first: '2026-01-15T11:30:00.000Z' } },
-    { name: 'interval + first-run with -05:00', params: { interval: '60', 'first-run': '2026-01-15T08:00:00-05:00' }, expected: { start: 'at', first: '2026-01-15T13:00:00.000Z' } },
-    { name: 'interval + first-run with +05:45 and fraction', params: { interval: '60', 'first-run': '2026-01-15T16:00:00.5+05:45' }, expected: { start: 'at', first: '2026-01-15T10:15:00.500Z' } },
-    { name: 'first-run in the past is kept (runs at once)', params: { interval: '60', 'first-run': '2026-01-01T00:00:00Z' }, expected: { start: 'at', first: '2026-01-01T00:00:00.000Z' } },
-    { name: 'first-run not on the cron is kept', params: { cron: '0 9 * * *', 'first-run': '2026-01-15T10:00:07Z' }, expected: { recurrence: 'cron', interval: null, cron: '0 9 * * *', start: 'at', first: '2026-01-15T10:00:07.000Z' } },
-    { name: 'first-run + immediate=false', params: { interval: '60', 'first-run': '2026-01-15T12:00:00Z', immediate: 'false' }, expected: { start: 'at', first: '2026-01-15T12:00:00.000Z' } },
-    { name: 'first-run does not depend on location', params: { interval: '60', 'first-run': '2026-01-15T12:00:00Z', location: 'Asia/Tokyo' }, expected: { start: 'at', location: 'Asia/Tokyo', first: '2026-01-15T12:00:00.000Z' } },
+    {
+      name: 'interval + first-run in UTC',
+      params: { interval: '60', 'first-run': '2026-01-15T12:00:00Z' },
+      expected: { start: 'at', first: '2026-01-15T12:00:00.000Z' },
+    },
+    {
+      name: 'interval + first-run with +02:00',
+      params: { interval: '60', 'first-run': '2026-01-15T13:30:00+02:00' },
+      expected: { start: 'at', first: '2026-01-15T11:30:00.000Z' },
+    },
+    {
+      name: 'interval + first-run with -05:00',
+      params: { interval: '60', 'first-run': '2026-01-15T08:00:00-05:00' },
+      expected: { start: 'at', first: '2026-01-15T13:00:00.000Z' },
+    },
+    {
+      name: 'interval + first-run with +05:45 and fraction',
+      params: { interval: '60', 'first-run': '2026-01-15T16:00:00.5+05:45' },
+      expected: { start: 'at', first: '2026-01-15T10:15:00.500Z' },
+    },
+    {
+      name: 'first-run in the past is kept (runs at once)',
+      params: { interval: '60', 'first-run': '2026-01-01T00:00:00Z' },
+      expected: { start: 'at', first: '2026-01-01T00:00:00.000Z' },
+    },
+    {
+      name: 'first-run not on the cron is kept',
+      params: { cron: '0 9 * * *', 'first-run': '2026-01-15T10:00:07Z' },
+      expected: { recurrence: 'cron', interval: null, cron: '0 9 * * *', start: 'at', first: '2026-01-15T10:00:07.000Z' },
+    },
+    {
+      name: 'first-run + immediate=false',
+      params: { interval: '60', 'first-run': '2026-01-15T12:00:00Z', immediate: 'false' },
+      expected: { start: 'at', first: '2026-01-15T12:00:00.000Z' },
+    },
+    {
+      name: 'first-run does not depend on location',
+      params: { interval: '60', 'first-run': '2026-01-15T12:00:00Z', location: 'Asia/Tokyo' },
+      expected: { start: 'at', location: 'Asia/Tokyo', first: '2026-01-15T12:00:00.000Z' },
+    },
     // one-off=false is a periodic job.
     { name: 'interval + one-off=false', params: { interval: '60', 'one-off': 'false' }, expected: { first: '2026-01-15T10:01:00.250Z' } },
-    { name: 'cron + one-off=0', params: { cron: '0 9 * * *', 'one-off': '0' }, expected: { recurrence: 'cron', interval: null, cron: '0 9 * * *', first: '2026-01-16T09:00:00.000Z' } },
+    {
+      name: 'cron + one-off=0',
+      params: { cron: '0 9 * * *', 'one-off': '0' },
+      expected: { recurrence: 'cron', interval: null, cron: '0 9 * * *', first: '2026-01-16T09:00:00.000Z' },
+    },
     // location forms.
-    { name: 'location in another case is canonical', params: { interval: '60', location: 'europe/berlin' }, expected: { location: 'Europe/Berlin', first: '2026-01-15T10:01:00.250Z' } },
+    {
+      name: 'location in another case is canonical',
+      params: { interval: '60', location: 'europe/berlin' },
+      expected: { location: 'Europe/Berlin', first: '2026-01-15T10:01:00.250Z' },
+    },
     { name: 'location=utc', params: { interval: '60', location: 'utc' }, expected: { location: 'UTC', first: '2026-01-15T10:01:00.250Z' } },
     { name: 'empty location is UTC', params: { interval: '60', location: '' }, expected: { location: 'UTC', first: '2026-01-15T10:01:00.250Z' } },
-    { name: 'a link name is kept as written', params: { interval: '60', location: 'Asia/Kolkata' }, expected: { location: 'Asia/Kolkata', first: '2026-01-15T10:01:00.250Z' } },
-    { name: 'location=Etc/UTC', params: { interval: '60', location: 'Etc/UTC' }, expected: { location: 'Etc/UTC', first: '2026-01-15T10:01:00.250Z' } },
+    {
+      name: 'a link name is kept as written',
+      params: { interval: '60', location: 'Asia/Kolkata' },
+      expected: { location: 'Asia/Kolkata', first: '2026-01-15T10:01:00.250Z' },
+    },
+    {
+      name: 'location=Etc/UTC',
+      params: { interval: '60', location: 'Etc/UTC' },
+      expected: { location: 'Etc/UTC', first: '2026-01-15T10:01:00.250Z' },
+    },
   ];
   runValid(cases, PERIODIC);
 });
@@ -172,21 +274,49 @@ describe('parseJobSpec + firstRunOf: valid one-off jobs', () => {
       now: '2026-03-28T09:00:00+01:00',
       expected: { location: 'Europe/Berlin', first: '2026-03-29T07:00:00.000Z' },
     },
-    { name: 'one-off + interval + immediate=false', params: { 'one-off': 'on', interval: '60', immediate: 'false' }, expected: { first: '2026-01-15T10:01:00.250Z' } },
+    {
+      name: 'one-off + interval + immediate=false',
+      params: { 'one-off': 'on', interval: '60', immediate: 'false' },
+      expected: { first: '2026-01-15T10:01:00.250Z' },
+    },
     // first-run.
-    { name: 'one-off + first-run', params: { 'one-off': 'true', 'first-run': '2026-01-15T10:00:02Z' }, expected: { start: 'at', first: '2026-01-15T10:00:02.000Z' } },
-    { name: 'one-off + first-run with -08:00', params: { 'one-off': '1', 'first-run': '2026-01-15T02:00:02-08:00' }, expected: { start: 'at', first: '2026-01-15T10:00:02.000Z' } },
-    { name: 'one-off + first-run in the past is kept', params: { 'one-off': 'true', 'first-run': '2020-02-29T23:59:59Z' }, expected: { start: 'at', first: '2020-02-29T23:59:59.000Z' } },
-    { name: 'one-off + first-run + immediate=no', params: { 'one-off': 'true', 'first-run': '2026-01-15T10:00:02Z', immediate: 'no' }, expected: { start: 'at', first: '2026-01-15T10:00:02.000Z' } },
+    {
+      name: 'one-off + first-run',
+      params: { 'one-off': 'true', 'first-run': '2026-01-15T10:00:02Z' },
+      expected: { start: 'at', first: '2026-01-15T10:00:02.000Z' },
+    },
+    {
+      name: 'one-off + first-run with -08:00',
+      params: { 'one-off': '1', 'first-run': '2026-01-15T02:00:02-08:00' },
+      expected: { start: 'at', first: '2026-01-15T10:00:02.000Z' },
+    },
+    {
+      name: 'one-off + first-run in the past is kept',
+      params: { 'one-off': 'true', 'first-run': '2020-02-29T23:59:59Z' },
+      expected: { start: 'at', first: '2020-02-29T23:59:59.000Z' },
+    },
+    {
+      name: 'one-off + first-run + immediate=no',
+      params: { 'one-off': 'true', 'first-run': '2026-01-15T10:00:02Z', immediate: 'no' },
+      expected: { start: 'at', first: '2026-01-15T10:00:02.000Z' },
+    },
     // immediate.
     { name: 'one-off + immediate=true', params: { 'one-off': 'true', immediate: 'true' }, expected: { start: 'immediate', first: NOW } },
     // interval=0: the 2014 API's "now", the same as immediate=true.
     { name: 'one-off + interval=0 runs at once', params: { 'one-off': 'true', interval: '0' }, expected: { start: 'immediate', first: NOW } },
     { name: 'one-off + interval=00', params: { 'one-off': 'true', interval: '00' }, expected: { start: 'immediate', first: NOW } },
     { name: 'one-off + interval=" 0 "', params: { 'one-off': 'yes', interval: ' 0 ' }, expected: { start: 'immediate', first: NOW } },
-    { name: 'one-off + interval=0 + immediate=false', params: { 'one-off': 'true', interval: '0', immediate: 'false' }, expected: { start: 'immediate', first: NOW } },
+    {
+      name: 'one-off + interval=0 + immediate=false',
+      params: { 'one-off': 'true', interval: '0', immediate: 'false' },
+      expected: { start: 'immediate', first: NOW },
+    },
     { name: 'one-off=TRUE + immediate=On', params: { 'one-off': 'TRUE', immediate: 'On' }, expected: { start: 'immediate', first: NOW } },
-    { name: 'one-off + immediate + location', params: { 'one-off': 'true', immediate: 'true', location: 'Pacific/Chatham' }, expected: { start: 'immediate', location: 'Pacific/Chatham', first: NOW } },
+    {
+      name: 'one-off + immediate + location',
+      params: { 'one-off': 'true', immediate: 'true', location: 'Pacific/Chatham' },
+      expected: { start: 'immediate', location: 'Pacific/Chatham', first: NOW },
+    },
   ];
   runValid(cases, ONE_OFF);
 });
@@ -327,7 +457,11 @@ describe('parseJobSpec: invalid values name their parameter', () => {
     ...['', '* * * *', '* * * * * * *', '61 * * * *', '* 25 * * *', '@reboot', '@minutely', 'H * * * *', 'every minute', '0 0 30 2 *'].map(
       (cron) => ({ params: { cron }, parameter: 'cron' }),
     ),
-    { params: { cron: `${Array.from({ length: 60 }, (_, i) => i).join(',')} ${Array.from({ length: 60 }, (_, i) => i).join(',')} * * * *` }, parameter: 'cron', mentions: new RegExp(String(MAX_CRON_CHARS)) },
+    {
+      params: { cron: `${Array.from({ length: 60 }, (_, i) => i).join(',')} ${Array.from({ length: 60 }, (_, i) => i).join(',')} * * * *` },
+      parameter: 'cron',
+      mentions: new RegExp(String(MAX_CRON_CHARS)),
+    },
     // location: checked before anything else, with interval, cron and one-off alike.
     ...['Mars/Olympus', 'Europe/Berlinx', '+02:00', 'UTC+2', '../etc/passwd', 'Europe/', ' UTC'].map((location) => ({
       params: { interval: '60', location },
@@ -367,7 +501,28 @@ describe('parseJobSpec: invalid values name their parameter', () => {
 
 const TRUE_WORDS = ['true', '1', 'yes', 'on', 'TRUE', 'True', 'YES', 'Yes', 'ON', 'oN'];
 const FALSE_WORDS = ['false', '0', 'no', 'off', 'FALSE', 'False', 'NO', 'No', 'OFF', 'oFf'];
-const NOT_BOOLEANS = ['', ' ', 'y', 'n', 't', 'f', '2', '-1', '01', 'truee', ' true', 'true ', 'null', 'undefined', 'enabled', 'constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf'];
+const NOT_BOOLEANS = [
+  '',
+  ' ',
+  'y',
+  'n',
+  't',
+  'f',
+  '2',
+  '-1',
+  '01',
+  'truee',
+  ' true',
+  'true ',
+  'null',
+  'undefined',
+  'enabled',
+  'constructor',
+  '__proto__',
+  'toString',
+  'hasOwnProperty',
+  'valueOf',
+];
 
 describe('booleans: true/false/1/0/yes/no/on/off, case-insensitive', () => {
   for (const word of TRUE_WORDS) {

@@ -89,11 +89,7 @@ for (const kind of ['mysql', 'sqlite'] as DatabaseKind[]) {
       await store.upsertMany(fence, [job('replace', 'a'), job('replace', 'b')]);
       const changed = job('replace', 'a', { interval: '3600', createdAt: T0 + 5_000, updatedAt: T0 + 5_000 });
       await store.upsertMany(fence, [changed, job('replace', 'c')]);
-      assert.deepEqual(await rows('replace'), [
-        { ...changed, createdAt: T0 },
-        job('replace', 'b'),
-        job('replace', 'c'),
-      ]);
+      assert.deepEqual(await rows('replace'), [{ ...changed, createdAt: T0 }, job('replace', 'b'), job('replace', 'c')]);
     });
 
     test('keys compare byte for byte: "k", "K" and "k " are three rows', async () => {
@@ -116,7 +112,9 @@ for (const kind of ['mysql', 'sqlite'] as DatabaseKind[]) {
     test('an outcome update never brings back a deleted row and tells which rows existed', async () => {
       await store.upsertMany(fence, [job('outcome', 'a'), job('outcome', 'b'), job('outcome', 'c')]);
       await store.deleteMany(fence, [{ path: 'outcome', body: 'b' }]);
-      const updates = ['c', 'b', 'a'].map((body) => job('outcome', body, { nextRun: T0 + 120_000, nextSched: T0 + 120_000, lastRun: T0, lastStatus: 200, createdAt: T0 + 1 }));
+      const updates = ['c', 'b', 'a'].map((body) =>
+        job('outcome', body, { nextRun: T0 + 120_000, nextSched: T0 + 120_000, lastRun: T0, lastStatus: 200, createdAt: T0 + 1 }),
+      );
       const before = count('update');
       assert.deepEqual(await store.updateMany(fence, updates), [true, false, true], 'in the order given');
       assert.equal(count('update') - before, 1, 'one statement');

@@ -34,7 +34,10 @@ describe('KeyIndex', () => {
       if (step === 25_000) index.reserve(20_000);
     }
     assert.equal(index.size, model.size);
-    assert.deepEqual([...index.ids()].sort((a, b) => a - b), [...model.values()].sort((a, b) => a - b));
+    assert.deepEqual(
+      [...index.ids()].sort((a, b) => a - b),
+      [...model.values()].sort((a, b) => a - b),
+    );
     for (const [key, id] of model) assert.equal(index.get(key), id);
   });
 });

@@ -145,5 +145,4 @@ describe('Metrics', () => {
     assert.equal(sample(textB, 'dalga_callbacks_total{outcome="200"}'), 0);
     assert.match(a.contentType, /^text\/plain; version=0\.0\.4/);
   });
-
 });

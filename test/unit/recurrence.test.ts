@@ -10,8 +10,7 @@ const SECOND = 1000;
 const HOUR = 3_600_000;
 const DAY = 86_400_000;
 const ms = (iso: string): number => DateTime.fromISO(iso, { setZone: true }).toMillis();
-const iso = (t: number, zone: string): string =>
-  DateTime.fromMillis(t, { zone }).toISO({ suppressMilliseconds: true }) as string;
+const iso = (t: number, zone: string): string => DateTime.fromMillis(t, { zone }).toISO({ suppressMilliseconds: true }) as string;
 const every = (text: string): Recurrence => ({ kind: 'interval', interval: parseInterval(text) });
 const cron = (expression: string, zone: string): Recurrence => ({ kind: 'cron', cron: parseCron(expression, zone) });
 const FIXED = { fixedIntervals: true };
@@ -81,12 +80,32 @@ describe('nextSlot: fixed rate', () => {
     }
     assert.deepEqual(
       onTime.map((t) => iso(t, zone).slice(0, 10)),
-      ['2028-01-31', '2028-02-29', '2028-03-31', '2028-04-30', '2028-05-31', '2028-06-30', '2028-07-31',
-        '2028-08-31', '2028-09-30', '2028-10-31', '2028-11-30', '2028-12-31', '2029-01-31'],
+      [
+        '2028-01-31',
+        '2028-02-29',
+        '2028-03-31',
+        '2028-04-30',
+        '2028-05-31',
+        '2028-06-30',
+        '2028-07-31',
+        '2028-08-31',
+        '2028-09-30',
+        '2028-10-31',
+        '2028-11-30',
+        '2028-12-31',
+        '2029-01-31',
+      ],
     );
     // The same job down for a while, several times: February, May-June and September-October missed.
     const served: number[] = [anchor];
-    for (const now of ['2028-03-15T00:00:00+01:00', '2028-04-30T10:00:00+02:00', '2028-07-01T00:00:00+02:00', '2028-11-01T00:00:00+01:00', '2028-12-31T09:00:00+01:00', '2029-01-31T09:00:00+01:00']) {
+    for (const now of [
+      '2028-03-15T00:00:00+01:00',
+      '2028-04-30T10:00:00+02:00',
+      '2028-07-01T00:00:00+02:00',
+      '2028-11-01T00:00:00+01:00',
+      '2028-12-31T09:00:00+01:00',
+      '2029-01-31T09:00:00+01:00',
+    ]) {
       served.push(nextSlot(rec, zone, anchor, served[served.length - 1], ms(now), ms(now), FIXED) as number);
     }
     assert.deepEqual(
@@ -203,11 +222,39 @@ describe('slotOnOrAfter: where enabling a job resumes', () => {
     ['interval: the next slot of the grid after from', every('60'), 'UTC', '2026-01-01T10:00:00Z', '2026-01-01T10:07:30Z', '2026-01-01T10:08:00Z'],
     ['interval: a slot exactly at from is that slot', every('60'), 'UTC', '2026-01-01T10:00:00Z', '2026-01-01T10:07:00Z', '2026-01-01T10:07:00Z'],
     ['interval: before the anchor, the anchor', every('60'), 'UTC', '2026-01-01T10:00:00Z', '2025-12-31T00:00:00Z', '2026-01-01T10:00:00Z'],
-    ['interval: a Jan 31 month-end job enabled in April resumes on Apr 30', every('P1M'), 'UTC', '2026-01-31T10:00:00Z', '2026-04-02T00:00:00Z', '2026-04-30T10:00:00Z'],
-    ['interval: P1D at 02:30 enabled on the spring-forward night resumes at 03:30', every('P1D'), 'Europe/Berlin', '2026-03-01T02:30:00+01:00', '2026-03-29T01:00:00+01:00', '2026-03-29T03:30:00+02:00'],
+    [
+      'interval: a Jan 31 month-end job enabled in April resumes on Apr 30',
+      every('P1M'),
+      'UTC',
+      '2026-01-31T10:00:00Z',
+      '2026-04-02T00:00:00Z',
+      '2026-04-30T10:00:00Z',
+    ],
+    [
+      'interval: P1D at 02:30 enabled on the spring-forward night resumes at 03:30',
+      every('P1D'),
+      'Europe/Berlin',
+      '2026-03-01T02:30:00+01:00',
+      '2026-03-29T01:00:00+01:00',
+      '2026-03-29T03:30:00+02:00',
+    ],
     ['cron: the next occurrence', cron('*/5 * * * *', 'UTC'), 'UTC', '2000-01-01T00:00:00Z', '2026-01-01T10:07:30Z', '2026-01-01T10:10:00Z'],
-    ['cron: an occurrence exactly at from is that occurrence', cron('*/5 * * * *', 'UTC'), 'UTC', '2000-01-01T00:00:00Z', '2026-01-01T10:10:00Z', '2026-01-01T10:10:00Z'],
-    ['cron: in its location', cron('30 2 * * *', 'Europe/Berlin'), 'Europe/Berlin', '2000-01-01T00:00:00Z', '2026-03-29T00:00:00+01:00', '2026-03-29T03:30:00+02:00'],
+    [
+      'cron: an occurrence exactly at from is that occurrence',
+      cron('*/5 * * * *', 'UTC'),
+      'UTC',
+      '2000-01-01T00:00:00Z',
+      '2026-01-01T10:10:00Z',
+      '2026-01-01T10:10:00Z',
+    ],
+    [
+      'cron: in its location',
+      cron('30 2 * * *', 'Europe/Berlin'),
+      'Europe/Berlin',
+      '2000-01-01T00:00:00Z',
+      '2026-03-29T00:00:00+01:00',
+      '2026-03-29T03:30:00+02:00',
+    ],
   ];
   for (const [name, rec, zone, anchor, from, expected] of cases) {
     test(name, () => {

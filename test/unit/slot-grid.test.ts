@@ -14,8 +14,7 @@ const ms = (iso: string): number => {
   assert.ok(parsed.isValid, `test data: ${iso}`);
   return parsed.toMillis();
 };
-const iso = (t: number, zone: string): string =>
-  DateTime.fromMillis(t, { zone }).toISO({ suppressMilliseconds: true }) as string;
+const iso = (t: number, zone: string): string => DateTime.fromMillis(t, { zone }).toISO({ suppressMilliseconds: true }) as string;
 
 /** Slots 0..n-1 of a grid, as local times. */
 function slots(text: string, zone: string, anchor: string, n: number): string[] {
@@ -53,11 +52,7 @@ describe('slotAt: slot k is computed from the anchor', () => {
       '2029-01-31T10:00:00+01:00',
     ]);
     // In a common year, February clamps to the 28th and March is back on the 31st.
-    assert.deepEqual(slots('P1M', 'UTC', '2026-01-31T10:00:00Z', 3), [
-      '2026-01-31T10:00:00Z',
-      '2026-02-28T10:00:00Z',
-      '2026-03-31T10:00:00Z',
-    ]);
+    assert.deepEqual(slots('P1M', 'UTC', '2026-01-31T10:00:00Z', 3), ['2026-01-31T10:00:00Z', '2026-02-28T10:00:00Z', '2026-03-31T10:00:00Z']);
   });
 
   test('P1Y from Feb 29 is Feb 28 in common years and Feb 29 again in the next leap year', () => {
@@ -187,12 +182,15 @@ describe('gridSlotOnOrAfter', () => {
     const interval = parseInterval('P1D');
     const anchor = ms('2011-12-28T10:00:00-10:00');
     const grid = [0, 1, 2, 3].map((k) => slotAt(interval, zone, anchor, k));
-    assert.deepEqual(grid.map((t) => iso(t, zone)), [
-      '2011-12-28T10:00:00-10:00',
-      '2011-12-29T10:00:00-10:00',
-      '2011-12-31T10:00:00+14:00', // Dec 30 did not exist: moved forward by the gap onto the next slot
-      '2011-12-31T10:00:00+14:00',
-    ]);
+    assert.deepEqual(
+      grid.map((t) => iso(t, zone)),
+      [
+        '2011-12-28T10:00:00-10:00',
+        '2011-12-29T10:00:00-10:00',
+        '2011-12-31T10:00:00+14:00', // Dec 30 did not exist: moved forward by the gap onto the next slot
+        '2011-12-31T10:00:00+14:00',
+      ],
+    );
     assert.equal(iso(gridSlotOnOrAfter(interval, zone, anchor, grid[1] + 1), zone), '2011-12-31T10:00:00+14:00');
     assert.equal(iso(gridSlotOnOrAfter(interval, zone, anchor, grid[3] + 1), zone), '2012-01-01T10:00:00+14:00');
   });

@@ -71,7 +71,10 @@ describe('store schema', () => {
         assert.equal(built.size, entity.columns.length, `no column the entity ${entity.tableName} lacks`);
         for (const index of entity.indices) {
           const columns = index.columns.map((column) => column.databaseName).join();
-          assert.ok(table.indices.some((built) => built.columnNames.join() === columns), `${entity.tableName} index on ${columns}`);
+          assert.ok(
+            table.indices.some((built) => built.columnNames.join() === columns),
+            `${entity.tableName} index on ${columns}`,
+          );
         }
       }
     } finally {
@@ -84,11 +87,17 @@ describe('store schema', () => {
       columns.all.map((c) => c.name),
       store.dataSource.entityMetadatas[0].columns.map((c) => c.databaseName),
     );
-    assert.deepEqual(columns.keys.map((c) => c.name), ['path', 'body']);
+    assert.deepEqual(
+      columns.keys.map((c) => c.name),
+      ['path', 'body'],
+    );
     assert.ok(!columns.replaced.some((c) => c.name === 'created_at' || c.primary));
     assert.equal(columns.replaced.length, columns.all.length - 3);
     assert.deepEqual(columns.outcome.slice(0, 2), columns.keys);
-    assert.deepEqual(columns.lastRun.map((c) => c.name), ['path', 'body', 'last_run', 'last_status', 'last_error']);
+    assert.deepEqual(
+      columns.lastRun.map((c) => c.name),
+      ['path', 'body', 'last_run', 'last_status', 'last_error'],
+    );
   });
 
   test('a job encoded for the database and decoded again (array row or record) is the same job', () => {

@@ -203,12 +203,20 @@ describe('TimingWheel: construction and stats', () => {
       ]);
       assert.equal(wheel.slotCounts(0)[slot], 2);
     }
-    assert.equal(stats.levels.reduce((n, l) => n + l.timers, 0), 3);
-    const hourLevel = stats.levels.findIndex((l) => wheel.slotCounts(l.level).some((c, s) => c > 0 && wheel.slotEntries(l.level, s).some((e) => e.key === 'hour')));
+    assert.equal(
+      stats.levels.reduce((n, l) => n + l.timers, 0),
+      3,
+    );
+    const hourLevel = stats.levels.findIndex((l) =>
+      wheel.slotCounts(l.level).some((c, s) => c > 0 && wheel.slotEntries(l.level, s).some((e) => e.key === 'hour')),
+    );
     assert.equal(hourLevel, 3);
     const counts3 = wheel.slotCounts(3);
     assert.equal(counts3.length, 64);
-    assert.equal(counts3.reduce((a, b) => a + b, 0), 1);
+    assert.equal(
+      counts3.reduce((a, b) => a + b, 0),
+      1,
+    );
     assert.equal(counts3.indexOf(1), Math.floor((T0 + HOUR) / 64 ** 3) % 64);
     assert.equal(stats.levels[3].occupiedSlots, 1);
   });
@@ -451,10 +459,13 @@ describe('TimingWheel: basic behaviour', () => {
     wheel.insert('a', T0 + 2);
     wheel.insert('b', T0 + 3);
     assert.equal(wheel.advance(T0 + 3, keys, dues), 2);
-    assert.deepEqual([keys, dues], [
-      ['a', 'b'],
-      [T0 + 2, T0 + 3],
-    ]);
+    assert.deepEqual(
+      [keys, dues],
+      [
+        ['a', 'b'],
+        [T0 + 2, T0 + 3],
+      ],
+    );
     wheel.insert('c', T0 + 4);
     assert.equal(wheel.advance(T0 + 4, keys, dues), 1);
     assert.deepEqual([keys, dues], [['c'], [T0 + 4]]);
@@ -538,7 +549,10 @@ describe('TimingWheel: basic behaviour', () => {
     assert.equal(wheel.move(handles.of.get('k6')!, 'k6', T0 + 1), false);
     assert.equal(wheel.nextExpiry(), null);
     assert.deepEqual(wheel.peek(5), []);
-    assert.equal(wheel.stats().levels.reduce((n, l) => n + l.timers + l.occupiedSlots, 0), 0);
+    assert.equal(
+      wheel.stats().levels.reduce((n, l) => n + l.timers + l.occupiedSlots, 0),
+      0,
+    );
     assert.deepEqual(fireKeys(wheel, T0 + DAY), []);
     handles.set('k5', T0 + DAY + 1);
     assert.equal(wheel.size, 1);
@@ -674,12 +688,14 @@ describe('TimingWheel: randomized comparison with a reference model', () => {
         const now = model.now;
         const x = r();
         let due: number;
-        if (x < 0.15 && recentDues.length > 0) due = recentDues[pick(recentDues.length)]; // ties
+        if (x < 0.15 && recentDues.length > 0)
+          due = recentDues[pick(recentDues.length)]; // ties
         else if (x < 0.3) due = now + pick(100);
         else if (x < 0.5) due = now + pick(100_000);
         else if (x < 0.65) due = now + pick(30 * DAY);
         else if (x < 0.75) due = now + pick(3 * YEAR);
-        else if (x < 0.85) due = now - pick(5000); // past
+        else if (x < 0.85)
+          due = now - pick(5000); // past
         else if (x < 0.9) due = now;
         else due = now + r() * 1000; // fractional
         recentDues.push(due);
@@ -709,7 +725,8 @@ describe('TimingWheel: randomized comparison with a reference model', () => {
           else if (y < 0.6) to = now + pick(200);
           else if (y < 0.75) to = now + pick(5 * DAY);
           else if (y < 0.85) to = now + pick(2 * YEAR);
-          else if (y < 0.9) to = now - pick(1000); // backwards: treated as now
+          else if (y < 0.9)
+            to = now - pick(1000); // backwards: treated as now
           else to = now + r() * 10; // fractional
           const got = fire(wheel, to);
           const want = model.advance(to);
@@ -839,7 +856,10 @@ describe('TimingWheel: handles', () => {
       assert.equal(wheel.size, model.entries.length);
       if (op % 100 === 0) assert.deepEqual(wheel.peek(5), model.peek(5), `peek at op ${op}`);
     }
-    assert.ok(fired > 500 && staleRemoves > 50 && staleMoves > 50, `fired ${fired}, stale removes ${staleRemoves}, stale moves ${staleMoves}: too little exercised`);
+    assert.ok(
+      fired > 500 && staleRemoves > 50 && staleMoves > 50,
+      `fired ${fired}, stale removes ${staleRemoves}, stale moves ${staleMoves}: too little exercised`,
+    );
     const rest = drain(wheel);
     assert.deepEqual(
       rest.fired.map(([k]) => k),

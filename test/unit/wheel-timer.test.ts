@@ -129,7 +129,7 @@ describe('WheelTimer', () => {
     assert.deepEqual(deliveries, [{ at: due, keys: ['far'], dues: [due] }]);
     assert.equal(clock.overflowedDelays, 0, 'a delay above 2^31-1 would make Node fire after 1 ms');
     // 3 years / 24.8 days per clamped timer + a few cascade wake-ups
-    assert.ok(clock.firedCount < 3 * YEAR / MAX_TIMER_DELAY_MS + 15, `fired ${clock.firedCount} timers`);
+    assert.ok(clock.firedCount < (3 * YEAR) / MAX_TIMER_DELAY_MS + 15, `fired ${clock.firedCount} timers`);
     assert.equal(clock.pendingCount, 0);
   });
 

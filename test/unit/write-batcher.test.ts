@@ -20,7 +20,11 @@ describe('WriteBatcher', () => {
     const { statements, flush } = manualFlush();
     const batcher = new WriteBatcher({ flush, maxBatch: 10, maxInFlight: 1 });
     const a = batcher.submit('a');
-    assert.deepEqual(statements.map((s) => s.items), [['a']], 'sent without waiting for a timer or a tick');
+    assert.deepEqual(
+      statements.map((s) => s.items),
+      [['a']],
+      'sent without waiting for a timer or a tick',
+    );
     statements[0].commit();
     assert.equal(await a, 'a!');
   });
@@ -30,7 +34,11 @@ describe('WriteBatcher', () => {
     const sizes: number[] = [];
     const batcher = new WriteBatcher({ flush, maxBatch: 10, maxInFlight: 2, onBatch: (n) => sizes.push(n) });
     const results = ['a', 'b', 'c', 'd', 'e'].map((item) => batcher.submit(item));
-    assert.deepEqual(statements.map((s) => s.items), [['a'], ['b']], 'two slots: the first two go alone');
+    assert.deepEqual(
+      statements.map((s) => s.items),
+      [['a'], ['b']],
+      'two slots: the first two go alone',
+    );
     assert.equal(batcher.queued, 3);
 
     let cSettled = false;

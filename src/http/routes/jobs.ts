@@ -134,9 +134,7 @@ export function jobsRoutes(router: Router, deps: JobsRouteDeps): void {
     if ((params.disable === undefined) === (params.enable === undefined)) {
       throw new HttpError(400, 'give exactly one of disable=true or enable=true');
     }
-    const enabled =
-      params.enable !== undefined ? parseBoolean('enable', params.enable) : !parseBoolean('disable', params.disable as string);
+    const enabled = params.enable !== undefined ? parseBoolean('enable', params.enable) : !parseBoolean('disable', params.disable as string);
     ctx.body = jobJson(await deps.service.setEnabled(path, body, enabled));
   });
-
 }
