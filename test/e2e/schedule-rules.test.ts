@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { skipUnlessMysql, type DatabaseKind } from '../helpers/databases.js';
 import type { DalgaProcess } from '../helpers/dalga-process.js';
-import { sleep } from '../helpers/eventually.js';
+import { eventually, sleep } from '../helpers/eventually.js';
 import { startTestStack } from '../helpers/test-stack.js';
 
 const HOUR = 3_600_000;
@@ -73,6 +73,23 @@ for (const kind of ['sqlite', 'mysql'] as DatabaseKind[]) {
       assert.equal(bad.status, 400);
       assert.match(bad.json.error, /^cron: .*@hourly/);
       await dalga.request('DELETE', '/jobs/macro/a');
+    });
+
+    test('interval=0&one-off=true (the 2014 API\'s "now") runs at once and is then deleted; interval=0 alone is a 400', async () => {
+      const put = await dalga.request('PUT', '/jobs/now/a?interval=0&one-off=true');
+      assert.equal(put.status, 201, put.text);
+      assert.equal(put.json.one_off, true);
+      assert.ok(Math.abs(Date.parse(put.json.next_run) - Date.now()) < 2_000, 'due now');
+      const [callback] = await stack.endpoint.waitFor((c) => c.path === '/now' && c.body === 'a');
+      assert.ok(callback.at - Date.parse(put.json.next_run) < 2_000);
+      await eventually(
+        () => dalga.request('GET', '/jobs/now/a'),
+        (job) => job.status === 404,
+        'the one-off deleted after its 200',
+      );
+      const periodic = await dalga.request('PUT', '/jobs/now/b?interval=0');
+      assert.equal(periodic.status, 400);
+      assert.match(periodic.json.error, /^interval: "0" must be greater than zero/);
     });
 
     test('fixed_intervals = false: enabling during a pending retry keeps the retry at its time, with the next attempt', async () => {
