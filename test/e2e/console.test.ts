@@ -7,53 +7,32 @@
  * the job's run history.
  */
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { DalgaClient, DalgaError } from '../../src/client/dalga-client.js';
 import { DalgaProcess, writeConfig } from '../helpers/dalga-process.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/databases.js';
 import { eventually } from '../helpers/eventually.js';
+import { chromiumMissing, launchChromium, waitInPage, type HeadlessBrowser } from '../helpers/headless-chromium.js';
 import { startTestStack, type TestStack } from '../helpers/test-stack.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const SHOTS = join(ROOT, 'test-output/console');
 const TOKEN = 'console-test-token';
-
-function chromiumMissing(): string | false {
-  if (existsSync(CHROMIUM)) return false;
-  if (process.env.CI) throw new Error(`${CHROMIUM} is missing in CI: run .ci/install-chromium`);
-  const note = `${CHROMIUM} not installed (run .ci/install-chromium): console test skipped`;
-  process.stderr.write(`NOTE: ${note}\n`);
-  return note;
-}
-
-/**
- * Polls a browser-side expression until it is true (page.waitForFunction compiles its string
- * with `new Function` inside the page, which the page's CSP refuses; page.evaluate does not).
- */
-async function waitInPage(page: Page, expression: string, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await page.evaluate<boolean>(expression))) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${expression}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 /** Browser-side expressions (the project compiles without the DOM library). */
 const rowCount = (n: number) => `document.querySelectorAll('#job-rows tr').length === ${n}`;
 const textIs = (id: string, text: string) => `document.getElementById(${JSON.stringify(id)})?.textContent === ${JSON.stringify(text)}`;
 const rowTexts = `Array.from(document.querySelectorAll('#job-rows tr')).map((row) => Array.from(row.children).map((td) => td.textContent))`;
 
-describe('the console at GET / in headless Chromium', { skip: chromiumMissing() }, () => {
+describe('the console at GET / in headless Chromium', { skip: chromiumMissing('console test') }, () => {
   let stack: TestStack & { dalga: DalgaProcess };
   let guardedDb: TestDatabase;
   let guarded: DalgaProcess;
-  let profile: string;
+  let browser: HeadlessBrowser;
   let context: BrowserContext;
   let page: Page;
   const problems: string[] = [];
@@ -72,30 +51,14 @@ describe('the console at GET / in headless Chromium', { skip: chromiumMissing() 
     guarded = await DalgaProcess.start(writeConfig(guardedDb, `[endpoint]\nbaseurl = ${stack.endpoint.baseUrl}\n[listen]\ntoken = ${TOKEN}\n`), {
       readyHeaders: { authorization: `Bearer ${TOKEN}` },
     });
-    profile = mkdtempSync(join(tmpdir(), 'dalga-chromium-'));
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-      viewport: { width: 1400, height: 900 },
-    });
-    page = context.pages()[0] ?? (await context.newPage());
+    browser = await launchChromium();
+    ({ context, page } = browser);
     watch(page);
     mkdirSync(SHOTS, { recursive: true });
   });
 
   after(async () => {
-    await context?.close();
-    if (profile) rmSync(profile, { recursive: true, force: true });
+    await browser?.close();
     await guarded?.stop();
     await guardedDb?.drop();
     await stack?.teardown();

@@ -7,45 +7,23 @@
  * skipped elsewhere with a note.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
+import { chromiumMissing, launchChromium, waitInPage, type HeadlessBrowser } from '../helpers/headless-chromium.js';
 import { DalgaProcess, writeConfig } from '../helpers/dalga-process.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/databases.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const SCREENSHOT = join(ROOT, 'test-output/debug-page.png');
-
-function chromiumMissing(): string | false {
-  if (existsSync(CHROMIUM)) return false;
-  if (process.env.CI) throw new Error(`${CHROMIUM} is missing in CI: run .ci/install-chromium`);
-  const note = `${CHROMIUM} not installed (run .ci/install-chromium): debug page test skipped`;
-  process.stderr.write(`NOTE: ${note}\n`);
-  return note;
-}
 
 /**
  * Browser-side code is passed as strings: the project compiles without the DOM library (it is a
  * server), and these few expressions are checked by running them.
  */
 const timersShown = (n: number) => `document.getElementById('timers')?.textContent === '${n}'`;
-
-/**
- * Polls a browser-side expression until it is true. (page.waitForFunction with a string compiles
- * it with `new Function` inside the page, which the page's CSP rightly refuses; page.evaluate runs
- * it through the DevTools protocol instead.)
- */
-async function waitInPage(page: Page, expression: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await page.evaluate<boolean>(expression))) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${expression}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 interface Cell {
   level: number;
@@ -61,34 +39,18 @@ interface WheelJson {
   levels: { level: number; cursor: number; slot_counts: number[] }[];
 }
 
-describe('GET /debug in headless Chromium', { skip: chromiumMissing() }, () => {
+describe('GET /debug in headless Chromium', { skip: chromiumMissing('debug page test') }, () => {
   let db: TestDatabase;
   let dalga: DalgaProcess;
-  let profile: string;
-  let context: BrowserContext;
+  let browser: HeadlessBrowser;
   let page: Page;
   const problems: string[] = [];
 
   before(async () => {
     db = createTestDatabase('sqlite');
     dalga = await DalgaProcess.start(writeConfig(db, ''));
-    profile = mkdtempSync(join(tmpdir(), 'dalga-chromium-'));
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-      viewport: { width: 1400, height: 900 },
-    });
-    page = context.pages()[0] ?? (await context.newPage());
+    browser = await launchChromium();
+    ({ page } = browser);
     page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
     page.on('console', (message) => {
       if (message.type() === 'error') problems.push(`console: ${message.text()}`);
@@ -96,8 +58,7 @@ describe('GET /debug in headless Chromium', { skip: chromiumMissing() }, () => {
   });
 
   after(async () => {
-    await context?.close();
-    if (profile) rmSync(profile, { recursive: true, force: true });
+    await browser?.close();
     await dalga?.stop();
     await db?.drop();
   });

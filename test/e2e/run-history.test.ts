@@ -5,22 +5,13 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import type { RunPage } from '../../src/client/dalga-client.js';
 import { skipUnlessMysql, type DatabaseKind } from '../helpers/databases.js';
 import type { DalgaProcess } from '../helpers/dalga-process.js';
 import { eventually } from '../helpers/eventually.js';
 import { startTestStack } from '../helpers/test-stack.js';
 
 const HISTORY = 3;
-
-interface RunJson {
-  sched: string;
-  attempt: number;
-  instance: string;
-  started_at: string;
-  finished_at: string;
-  status: number | null;
-  error: string | null;
-}
 
 for (const kind of ['sqlite', 'mysql'] as DatabaseKind[]) {
   describe(`run history (${kind})`, { skip: await skipUnlessMysql(kind) }, () => {
@@ -44,10 +35,10 @@ for (const kind of ['sqlite', 'mysql'] as DatabaseKind[]) {
 
     after(() => stack?.teardown());
 
-    const runsOf = async (key: string, query = ''): Promise<{ runs: RunJson[]; next_cursor: string | null }> => {
+    const runsOf = async (key: string, query = ''): Promise<RunPage> => {
       const answer = await dalga.request('GET', `/jobs/${key}/runs${query}`);
       assert.equal(answer.status, 200, answer.text);
-      return answer.json as { runs: RunJson[]; next_cursor: string | null };
+      return answer.json as RunPage;
     };
 
     test('every attempt is recorded, newest first: failures with their error, retries with their attempt, the same Dalga-Sched', async () => {

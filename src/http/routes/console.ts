@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { sendPage } from '../page-response.js';
 import type Router from '@koa/router';
 import { CONSOLE_MODULES } from '../console/assets.js';
 import { consolePage } from '../console/page.js';
@@ -16,14 +16,7 @@ import { HttpError } from '../http-error.js';
  */
 export function consoleRoutes(router: Router, deps: { debugPage: boolean }): void {
   router.get('/', (ctx) => {
-    const nonce = randomBytes(16).toString('base64');
-    ctx.set(
-      'Content-Security-Policy',
-      `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'nonce-${nonce}'; connect-src 'self'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`,
-    );
-    ctx.set('Cache-Control', 'no-store');
-    ctx.type = 'text/html; charset=utf-8';
-    ctx.body = consolePage(nonce, deps.debugPage);
+    sendPage(ctx, (nonce) => consolePage(nonce, deps.debugPage));
   });
 
   router.get('/console/:module', (ctx) => {

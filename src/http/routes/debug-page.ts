@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { sendPage } from '../page-response.js';
 import type Router from '@koa/router';
 
 /**
@@ -273,13 +273,6 @@ function page(nonce: string): string {
 
 export function debugPageRoutes(router: Router): void {
   router.get('/debug', (ctx) => {
-    const nonce = randomBytes(16).toString('base64');
-    ctx.set(
-      'Content-Security-Policy',
-      `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'nonce-${nonce}'; connect-src 'self'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`,
-    );
-    ctx.set('Cache-Control', 'no-store');
-    ctx.type = 'text/html; charset=utf-8';
-    ctx.body = page(nonce);
+    sendPage(ctx, page);
   });
 }
