@@ -18,7 +18,7 @@ import type { RunRecord } from './run-record.js';
 
 /**
  * The write-through coordinator between the database (the truth) and memory (the wheel and the
- * job map, a copy of the whole table).
+ * job table, a copy of the whole jobs table, see JobTable).
  *
  * Invariants:
  * - Every change of a key runs in that key's KeyQueue slot: database first; memory only after the
@@ -37,15 +37,14 @@ import type { RunRecord } from './run-record.js';
  * - A job is taken off the wheel to run only when it is due by the wall clock: after the wall
  *   clock stepped back, the wheel hands out jobs early (WheelTime), and they go back on it.
  * - Every API change bumps the key's version. A run's outcome carries the version it started
- *   with; if the version moved, the outcome writes last_* only: it never overwrites the new
- *   schedule and never brings back a deleted job.
+ *   with; what it may change after a PUT, PATCH, POST or DELETE during its flight is one pure
+ *   function (mergeOutcome): it never overwrites a new schedule and never brings back a deleted job.
+ * - A finished run goes into the run history with its outcome, in the same statement batch.
  */
 
 /** A callback about to be made: what to send, and the version to check the outcome against. */
 export interface RunTicket {
   key: string;
-  /** The job's number in the JobTable (and its key on the wheel) when the run started. */
-  id: number;
   job: Job;
   version: number;
   /** Dalga-Sched: the slot served. */
@@ -258,7 +257,6 @@ export class JobService {
     const job = this.table.get(id);
     return {
       key,
-      id,
       job,
       version: this.table.version(id),
       sched: servedSlot(job),
