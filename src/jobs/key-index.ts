@@ -1,9 +1,9 @@
 /**
  * Job key -> job number, as an open-addressing hash table over one Int32Array (hash, number + 1
- * per slot; linear probing; tombstones; at most half full). It stores no key: it compares with
- * the caller's `keys` array (keys[number]), so a job costs 8-16 bytes here instead of a Map entry
- * (~40 B), and boot does one hash per row: a Map.set of 1 M fresh key strings took a quarter of
- * the boot's CPU (bench boot --profile).
+ * per slot; linear probing; tombstones; at most three quarters full). It stores no key: it
+ * compares with the caller's `keys` array (keys[number]), so a job costs 11-21 bytes here instead
+ * of a Map entry (~40 B), and boot does one hash per row: a Map.set of 1 M fresh key strings took
+ * a quarter of the boot's CPU (bench boot --profile).
  */
 
 const EMPTY = 0;
@@ -56,7 +56,7 @@ export class KeyIndex {
     slots[2 * p] = hash;
     slots[2 * p + 1] = id + 1;
     this.live++;
-    if (this.filled * 2 > mask + 1) this.rehash(this.live * 4 > mask + 1 ? (mask + 1) * 2 : mask + 1);
+    if (this.filled * 4 > (mask + 1) * 3) this.rehash(this.live * 2 > mask + 1 ? (mask + 1) * 2 : mask + 1);
   }
 
   /** Forgets `key` (call before keys[id] changes). */
@@ -77,7 +77,7 @@ export class KeyIndex {
   /** Room for `count` keys without rehashing (a boot that knows its row count). */
   reserve(count: number): void {
     let size = this.mask + 1;
-    while (count * 2 > size) size *= 2;
+    while (count * 4 > size * 3) size *= 2;
     if (size > this.mask + 1) this.rehash(size);
   }
 
