@@ -12,4 +12,5 @@ import { dataSourceOptions } from './src/store/data-source-options.js';
 
 export { dataSourceOptions };
 
-export default new DataSource(dataSourceOptions(loadConfig(process.env.DALGA_CONFIG).database));
+const config = loadConfig(process.env.DALGA_CONFIG);
+export default new DataSource(dataSourceOptions(config.database, config.cluster.shards));

@@ -6,7 +6,7 @@
  * - 64-row upserts: the generated fenced statement against Repository.upsert (unfenced: it cannot
  *   carry the fence's condition).
  */
-import { MysqlLease } from '../src/cluster/mysql-lease.js';
+import { takeShards } from '../test/helpers/test-fence.js';
 import type { Job } from '../src/jobs/job.js';
 import { JobColumns } from '../src/store/job-columns.js';
 import { JobStore } from '../src/store/job-store.js';
@@ -64,13 +64,14 @@ try {
     createdAt: T0,
   }));
   const store = await JobStore.open(mysqlSettings(table));
+  await store.schemaState();
   const dataSource = store.dataSource;
   const metadata = dataSource.entityMetadatas[0];
-  const columns = new JobColumns(metadata);
+  const columns = new JobColumns(metadata, (path, body) => store.shards.of(path, body));
   try {
     let count = 0;
     const raw = await best(3, async () => {
-      count = await store.loadAll(() => {});
+      count = await store.loadShards(null, () => {});
     });
     const stream = await best(3, async () => {
       const runner = dataSource.createQueryRunner('slave');
@@ -88,16 +89,13 @@ try {
     });
     console.log(`load ${count} rows: raw mysql2 stream ${(raw / 1000).toFixed(2)} s, QueryRunner.stream ${(stream / 1000).toFixed(2)} s`);
 
-    const lease = new MysqlLease(mysqlSettings(table), { instanceId: 'measure', leaseMs: 60_000 });
-    if (!(await lease.acquire())) throw new Error('lease taken');
-    const fence = lease.fence();
-    await lease.close();
+    // Each batch claims the shards its rows are in, as the server's writes do.
+    const { gate } = await takeShards(store, 'measure');
+    const fenceOf = (jobs: Job[]) => gate.fence([...new Set(jobs.map((j) => store.shards.of(j.path, j.body)))]);
     const generated = await best(1, async () => {
       for (let round = 0; round < UPSERT_ROUNDS; round++) {
-        await store.upsertMany(
-          fence,
-          Array.from({ length: UPSERT_ROWS }, (_, i) => job(i, round)),
-        );
+        const jobs = Array.from({ length: UPSERT_ROWS }, (_, i) => job(i, round));
+        await store.upsertMany(fenceOf(jobs), jobs);
       }
     });
     const repository = dataSource.getRepository(metadata.target);

@@ -4,9 +4,9 @@ import type Router from '@koa/router';
 import { hostname } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import { systemClock, type Clock } from './clock.js';
-import type { Lease } from './cluster/lease.js';
-import { Leadership, type RoleChange } from './cluster/leadership.js';
-import { MysqlLease } from './cluster/mysql-lease.js';
+import { MysqlShardLeases } from './cluster/mysql-shard-leases.js';
+import type { ShardLeases } from './cluster/shard-leases.js';
+import { ShardOwnership } from './cluster/shard-ownership.js';
 import { SqliteProcessLock } from './cluster/sqlite-process-lock.js';
 import type { Config } from './config/config.js';
 import { lagSeconds } from './dispatch/lag.js';
@@ -20,6 +20,7 @@ import { jobsRoutes } from './http/routes/jobs.js';
 import { metricsRoutes } from './http/routes/metrics.js';
 import { openApiRoutes } from './http/routes/openapi.js';
 import { statusRoutes } from './http/routes/status.js';
+import { requestForwarding } from './http/request-forwarder.js';
 import { NotActiveError } from './jobs/job-service.js';
 import { describe, JobStore, TableMissingError, TableOutdatedError } from './store/job-store.js';
 import type { LoadProgress, ServerState } from './load-progress.js';
@@ -46,27 +47,32 @@ export class ListenError extends Error {
 const PROGRESS_EVERY_MS = 1_500;
 /** How often the loading ticker looks at the count (for /status and the progress line). */
 const PROGRESS_TICK_MS = 250;
-/** The MySQL lease's length: a standby takes over at most this long (plus a poll) after the active server dies. */
+/** A shard lease's length: the others take a dead server's shards at most this long (plus a round) after it died. */
 const LEASE_MS = 2_500;
+/** How long a forwarded request may take at its shard's owner (its own database timeout is 10 s). */
+const FORWARD_TIMEOUT_MS = 15_000;
 
 /**
  * The composition root: builds every part, starts them in order and stops them in reverse.
  *
- * start: database -> table check -> HTTP -> the table's lease: held -> load every row into a
- *        fresh Scheduler -> fire (ready); held by another server -> standby until it can be taken.
- * The lease decides who fires (see Leadership): on 'suspended' the Scheduler stops firing and
- * writing, on 'resumed' it goes on, on 'lost' it is abandoned, on 'promoted' a new one loads.
- * stop:  stop accepting requests -> drain callbacks in flight and their write-backs (bounded by
- *        the endpoint timeout) -> release the lease -> close the database.
+ * start: database -> table check -> HTTP -> the first ownership round: the shards this server
+ *        takes (all of them when it is alone; none yet when it joins a running cluster) are
+ *        loaded into the Scheduler -> fire (ready). From then on every round rebalances: shards
+ *        taken are loaded, shards lost are dropped at once, shards handed over are drained first
+ *        (see ShardOwnership). Job requests for another server's shard are forwarded to it.
+ * stop:  stop accepting requests -> leave the cluster (heartbeat gone: the others stop assigning
+ *        shards here) -> drain callbacks in flight and their write-backs (bounded by the endpoint
+ *        timeout) -> release every shard -> close the database.
  */
 export class Dalga {
   readonly instanceId: string;
   private server: http.Server | null = null;
-  private scheduler: Scheduler | null = null;
+  private ownership: ShardOwnership | null = null;
+  private readonly scheduler: Scheduler;
+  private firstLoad = true;
   private started = false;
   private stopping = false;
-  private readonly leadership: Leadership;
-  private readonly lease: Lease;
+  private suspended = false;
   private readonly progress: LoadProgress;
 
   private constructor(
@@ -75,18 +81,28 @@ export class Dalga {
     private readonly clock: Clock,
     private readonly metrics: Metrics,
   ) {
-    const { config, log } = options;
+    const { log } = options;
     this.instanceId = options.instanceId ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
-    this.lease =
-      config.database.kind === 'mysql'
-        ? new MysqlLease(config.database, { instanceId: this.instanceId, leaseMs: LEASE_MS })
-        : new SqliteProcessLock(`${config.database.file}.server-lock`, this.instanceId);
-    this.leadership = new Leadership({
-      lease: this.lease,
+    const ownership = () => this.ownership as ShardOwnership;
+    this.scheduler = new Scheduler({
+      ...options,
       clock,
-      leaseMs: LEASE_MS,
-      onChange: (change) => this.onRoleChange(change),
-      onError: (error) => log.debug({ err: (error as Error).message }, 'lease statement failed'),
+      store,
+      metrics,
+      instanceId: this.instanceId,
+      gate: {
+        map: store.shards,
+        mayWrite: (shard) => ownership().mayWrite(shard),
+        fence: (shards) => ownership().fence(shards),
+        onFenced: () => {
+          log.info('a write found that another Dalga server took one of its shards over; reading the leases again');
+          ownership().refresh();
+        },
+      },
+      mayStart: () => ownership().valid(),
+      onWriteBackFailed: (error) => {
+        if (!(error instanceof NotActiveError)) ownership().refresh();
+      },
     });
     const dalga = this;
     this.progress = {
@@ -96,23 +112,25 @@ export class Dalga {
       loaded: 0,
       expected: null,
     };
+    const scheduler = this.scheduler;
     metrics.readFrom({
-      jobs: () => this.scheduler?.service.counts() ?? { total: 0, disabled: 0, failing: 0, writeBacksPending: 0 },
-      wheelLevels: () => this.scheduler?.timer.wheel.stats().levels ?? [],
-      dispatch: () => this.scheduler?.dispatcher.stats() ?? { running: 0, waiting: 0 },
-      lagSeconds: () => lagSeconds(this.scheduler?.dispatcher.stats().oldestWaitingDue ?? null, clock.now()),
+      jobs: () => scheduler.service.counts(),
+      wheelLevels: () => scheduler.timer.wheel.stats().levels,
+      dispatch: () => scheduler.dispatcher.stats(),
+      lagSeconds: () => lagSeconds(scheduler.dispatcher.stats().oldestWaitingDue ?? null, clock.now()),
       loaded: () => this.state === 'ready',
+      ownedShards: () => this.ownership?.heldShards().length ?? 0,
     });
   }
 
-  /** Opens the database, listens, and becomes the active server or a standby. */
+  /** Opens the database, listens, and joins the servers on the table (alone, it holds every shard). */
   static async start(options: DalgaOptions): Promise<Dalga> {
     const { config, log } = options;
     const clock = options.clock ?? systemClock;
     const metrics = new Metrics();
     let store: JobStore;
     try {
-      store = await JobStore.open(config.database, { onStatement: metrics.observeStatement });
+      store = await JobStore.open(config.database, { onStatement: metrics.observeStatement, shards: config.cluster.shards });
     } catch (error) {
       metrics.close();
       throw error;
@@ -131,7 +149,7 @@ export class Dalga {
           `table ${config.database.db}.${config.database.table} does not exist: create it with "dalga -config <file> -create-table"`,
         );
       } else if (schema.kind === 'outdated') {
-        // Never as a side effect of starting: a standby and an active server of two releases may share the table.
+        // Never as a side effect of starting: servers of two releases may share the table.
         const missing = [...(schema.history ? [] : ['its migration history']), ...schema.pending].join(', ');
         throw new TableOutdatedError(
           `table ${config.database.db}.${config.database.table} needs an upgrade (missing ${missing}): run "dalga -config <file> -create-table"`,
@@ -139,11 +157,7 @@ export class Dalga {
       }
       dalga = new Dalga(options, store, clock, metrics);
       await dalga.listen();
-      await dalga.leadership.start();
-      if (dalga.leadership.role === 'standby') {
-        log.info({ instance: dalga.instanceId }, 'standby: another Dalga server is active on this table; taking over if it stops');
-      }
-      await dalga.loading;
+      await dalga.join();
       dalga.started = true;
       return dalga;
     } catch (error) {
@@ -162,85 +176,162 @@ export class Dalga {
 
   get state(): ServerState {
     if (this.stopping) return 'stopping';
-    const role = this.leadership.role;
-    if (role !== 'active') return role;
-    return this.scheduler?.loaded ? 'ready' : 'loading';
+    if (!this.started) return 'loading';
+    return this.suspended ? 'suspended' : 'ready';
   }
 
-  /** The current term's load, until it has finished (start() waits for it). */
-  private loading: Promise<void> = Promise.resolve();
+  /** The shards held and the cluster as the last round saw it (for /status). */
+  cluster(): ClusterStatus {
+    const ownership = this.ownership;
+    const owners = ownership?.view.owners ?? [];
+    const held = ownership?.heldShards() ?? [];
+    const service = this.scheduler.service;
+    const perOwner = new Map<string, number>();
+    for (const owner of owners) if (owner !== null) perOwner.set(owner, (perOwner.get(owner) ?? 0) + 1);
+    return {
+      shards: {
+        total: this.store.shards.count,
+        owned: held,
+        loading: service.shardsIn('loading'),
+        releasing: service.shardsIn('releasing'),
+      },
+      instances: (ownership?.view.instances ?? []).map((instance) => ({
+        id: instance.id,
+        address: instance.address,
+        shards: perOwner.get(instance.id) ?? 0,
+      })),
+    };
+  }
 
-  private onRoleChange(change: RoleChange): void {
+  /** The address the others forward to: `[cluster] advertise`, else the listen address (this host's name for a wildcard). */
+  private advertised(): string {
+    const { cluster, listen } = this.options.config;
+    if (cluster.advertise !== '') return cluster.advertise;
+    const host = listen.host === '0.0.0.0' || listen.host === '::' ? hostname() : listen.host;
+    return `${host.includes(':') ? `[${host}]` : host}:${this.address.port}`;
+  }
+
+  /** The first ownership round, and the loads of what it took; then the rounds go on by themselves. */
+  private async join(): Promise<void> {
+    const { config, log } = this.options;
+    const shards = this.store.shards.count;
+    const leases: ShardLeases =
+      config.database.kind === 'mysql'
+        ? new MysqlShardLeases(config.database, { instanceId: this.instanceId, address: this.advertised(), leaseMs: LEASE_MS })
+        : new SqliteProcessLock(`${config.database.file}.server-lock`, this.instanceId, shards);
+    const service = this.scheduler.service;
+    this.ownership = new ShardOwnership({
+      leases,
+      instanceId: this.instanceId,
+      shards,
+      clock: this.clock,
+      leaseMs: LEASE_MS,
+      owner: {
+        acquired: (taken) => this.load(taken),
+        lost: (lost) => {
+          log.warn({ shards: lost.length }, 'shards taken over by another Dalga server (this one could not renew them in time); dropped their jobs');
+          service.dropShards(lost);
+        },
+        release: async (released) => {
+          log.info({ shards: released.length }, 'handing shards over to another Dalga server');
+          await service.releaseShards(released);
+        },
+      },
+      onValidity: (valid) => {
+        if (this.suspended === !valid) return;
+        this.suspended = !valid;
+        if (valid) {
+          log.info('resumed: shard leases renewed');
+          this.scheduler.resume();
+        } else {
+          log.warn('suspended: cannot renew the shard leases; firing and writing nothing until they are renewed');
+          this.scheduler.suspend();
+        }
+      },
+      onHandoff: this.metrics.observeHandoff,
+      onError: (error) => log.debug({ err: (error as Error).message }, 'shard lease statement failed'),
+    });
+    const settled = this.ownership.settled();
+    await this.ownership.start();
+    await settled;
+  }
+
+  /** Loads shards just taken; the first load (at start) reports its progress. */
+  private async load(shards: readonly number[]): Promise<void> {
     const { log } = this.options;
-    if (change === 'promoted') {
-      const scheduler = new Scheduler({
-        ...this.options,
-        clock: this.clock,
-        store: this.store,
-        metrics: this.metrics,
-        instanceId: this.instanceId,
-        fence: this.lease.fence(),
-        isActive: () => this.leadership.valid(),
-        onWriteBackFailed: (error) => {
-          if (!(error instanceof NotActiveError)) this.leadership.distrust();
-        },
-        onFenced: () => {
-          if (this.scheduler !== scheduler) return;
-          log.warn('fenced: a write found that another Dalga server took over the jobs table; stepping down');
-          void this.leadership.resign();
-        },
-      });
-      this.scheduler = scheduler;
-      log.info({ instance: this.instanceId }, 'active: took the lease on the jobs table; loading');
-      const loading = this.load(scheduler);
-      this.loading = loading;
-      loading.catch((error: unknown) => {
-        // At start, start() reports the failure; later, a standby that could not load gives the
-        // lease back and tries again.
-        if (!this.started || this.stopping || this.scheduler !== scheduler) return;
-        log.error({ err: (error as Error).message }, 'loading jobs failed; giving the lease up to try again');
-        void this.leadership.resign();
-      });
-    } else if (change === 'suspended') {
-      log.warn('suspended: cannot renew the lease on the jobs table; firing and writing nothing until it is renewed');
-      this.scheduler?.suspend();
-    } else if (change === 'resumed') {
-      log.info('resumed: lease renewed; nobody else was active meanwhile');
-      this.scheduler?.resume();
-    } else {
-      log.warn('standby: another Dalga server took over the jobs table; dropping the jobs held in memory');
-      this.scheduler?.abandon();
-      this.scheduler = null;
+    const all = shards.length === this.store.shards.count;
+    const service = this.scheduler.service;
+    if (!this.firstLoad) {
+      const started = this.clock.monotonic();
+      const jobs = await this.scheduler.loadShards(shards, all);
+      log.info({ shards: shards.length, jobs, ms: Math.round(this.clock.monotonic() - started) }, 'took shards over; loaded their jobs');
+      return;
     }
+    this.firstLoad = false;
+    const started = this.clock.monotonic();
+    this.progress.loaded = 0;
+    this.progress.expected = null;
+    // Counted beside the load, not before it: a full scan of a large table costs as much as a
+    // good part of the load, and the count is only for the progress percentage.
+    void this.store.count().then(
+      (count) => {
+        const expected = all ? count : Math.round((count * shards.length) / this.store.shards.count);
+        this.progress.expected = expected;
+        service.reserve(expected);
+      },
+      () => {},
+    );
+    let lastReport = started;
+    const report = () => {
+      const loaded = service.counts().total;
+      this.progress.loaded = loaded;
+      const now = this.clock.monotonic();
+      if (now - lastReport < PROGRESS_EVERY_MS) return;
+      lastReport = now;
+      const expected = this.progress.expected;
+      const percent = expected ? Math.min(100, Math.round((loaded / expected) * 1000) / 10) : null; // null until counted
+      const rate = Math.round(loaded / Math.max(0.001, (now - started) / 1000));
+      log.info({ loaded, expected, percent, rate }, 'loading jobs');
+    };
+    let ticker: unknown;
+    const tick = () => {
+      report();
+      ticker = this.clock.setTimeout(tick, PROGRESS_TICK_MS);
+    };
+    ticker = this.clock.setTimeout(tick, PROGRESS_TICK_MS);
+    try {
+      await this.scheduler.loadShards(shards, all);
+    } finally {
+      this.clock.clearTimeout(ticker);
+    }
+    this.progress.loaded = service.counts().total;
+    log.info(
+      {
+        jobs: this.progress.loaded,
+        shards: shards.length,
+        ms: Math.round(this.clock.monotonic() - started),
+        database: describe(this.options.config.database),
+      },
+      'ready',
+    );
   }
 
   private async listen(): Promise<void> {
     const { config, log } = this.options;
     const version = packageVersion();
     const dalga = this;
-    const scheduler = (): Scheduler => {
-      if (!this.scheduler) throw new Error('no jobs in memory'); // routes check the state first
-      return this.scheduler;
-    };
+    const { service } = this.scheduler;
     const addRoutes = (router: Router) => {
-      jobsRoutes(router, {
-        get service() {
-          return scheduler().service;
-        },
-        store: this.store,
-        progress: this.progress,
-      });
+      jobsRoutes(router, { service, store: this.store, progress: this.progress });
       jobSlotsRoutes(router, {
-        get service() {
-          return scheduler().service;
-        },
+        service,
         progress: this.progress,
         clock: this.clock,
         fixedIntervals: config.jobs.fixedIntervals,
       });
       statusRoutes(router, {
         scheduler: () => dalga.scheduler,
-        activeInstance: () => (this.leadership.role === 'standby' ? this.lease.holder() : Promise.resolve(this.instanceId)),
+        cluster: () => dalga.cluster(),
         clock: this.clock,
         instanceId: this.instanceId,
         version,
@@ -260,6 +351,17 @@ export class Dalga {
     const app = createHttpApp(log, addRoutes, {
       onRequest: this.metrics.observeRequest,
       token: config.listen.token || undefined,
+      beforeBody: requestForwarding({
+        instanceId: this.instanceId,
+        shardOf: (path, body) => (this.state === 'ready' ? service.shardStateOf(path, body) : null),
+        ownerOf: (shard) => {
+          const owner = this.ownership?.view.owners[shard];
+          const instance = owner ? this.ownership?.view.instances.find((live) => live.id === owner) : undefined;
+          return instance ? { id: instance.id, address: instance.address } : null;
+        },
+        timeoutMs: FORWARD_TIMEOUT_MS,
+        onForward: this.metrics.observeForward,
+      }),
     });
     const server = http.createServer({ requestTimeout: 30_000, headersTimeout: 10_000, maxHeaderSize: 16_384 }, app.callback());
     this.server = server;
@@ -276,53 +378,6 @@ export class Dalga {
     log.info({ address: `http://${config.listen.host}:${this.address.port}`, instance: this.instanceId }, 'listening');
   }
 
-  private async load(scheduler: Scheduler): Promise<void> {
-    const { log } = this.options;
-    const started = this.clock.monotonic();
-    this.progress.loaded = 0;
-    this.progress.expected = null;
-    // Counted beside the load, not before it: a full scan of a large table costs as much as a
-    // good part of the load, and the count is only for the progress percentage.
-    void this.store.count().then(
-      (count) => {
-        if (this.scheduler !== scheduler) return;
-        this.progress.expected = count;
-        scheduler.service.reserve(count);
-      },
-      () => {},
-    );
-    let lastReport = started;
-    // Jobs in memory = rows loaded so far: nothing else adds jobs before the state is 'ready'.
-    const report = () => {
-      const loaded = scheduler.service.counts().total;
-      this.progress.loaded = loaded;
-      const now = this.clock.monotonic();
-      if (now - lastReport < PROGRESS_EVERY_MS) return;
-      lastReport = now;
-      const expected = this.progress.expected;
-      const percent = expected ? Math.min(100, Math.round((loaded / expected) * 1000) / 10) : null; // null until counted
-      const rate = Math.round(loaded / Math.max(0.001, (now - started) / 1000));
-      log.info({ loaded, expected, percent, rate }, 'loading jobs');
-    };
-    let ticker: unknown;
-    const tick = () => {
-      report();
-      ticker = this.clock.setTimeout(tick, PROGRESS_TICK_MS);
-    };
-    ticker = this.clock.setTimeout(tick, PROGRESS_TICK_MS);
-    try {
-      await scheduler.load();
-    } finally {
-      this.clock.clearTimeout(ticker);
-    }
-    if (this.scheduler !== scheduler) return; // another server took over meanwhile
-    this.progress.loaded = scheduler.service.counts().total;
-    log.info(
-      { jobs: this.progress.loaded, ms: Math.round(this.clock.monotonic() - started), database: describe(this.options.config.database) },
-      'ready',
-    );
-  }
-
   /** Graceful stop; safe to call more than once. */
   async stop(): Promise<void> {
     const { config, log } = this.options;
@@ -331,17 +386,21 @@ export class Dalga {
     const server = this.server;
     const closed = server ? new Promise((resolve) => server.close(resolve)) : Promise.resolve();
     server?.closeIdleConnections();
-    const scheduler = this.scheduler;
-    if (scheduler) {
-      const drained = await scheduler.drain(config.endpoint.timeoutMs + 2_000);
-      if (!drained) log.warn('callbacks still in flight at shutdown; they will run again after restart');
-    }
+    await this.ownership?.leave();
+    const drained = await this.scheduler.drain(config.endpoint.timeoutMs + 2_000);
+    if (!drained) log.warn('callbacks still in flight at shutdown; they will run again after restart');
     server?.closeAllConnections();
     await closed;
-    // After the drain: outcomes are written before a standby may load the table.
-    await this.leadership.stop().catch(() => {});
+    // After the drain: outcomes are written before another server may load the shards.
+    await this.ownership?.stop().catch(() => {});
     await this.store.close();
     this.metrics.close();
     if (this.started) log.info('stopped'); // a start that failed says why instead (cli.ts)
   }
+}
+
+/** /status's view of the cluster. */
+export interface ClusterStatus {
+  shards: { total: number; owned: number[]; loading: number[]; releasing: number[] };
+  instances: { id: string; address: string; shards: number }[];
 }

@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { Dalga, ListenError } from './app.js';
 import { ConfigError } from './config/config.js';
 import { loadConfigWithIgnored } from './config/load-config.js';
-import { InstanceLockError } from './cluster/lease.js';
+import { InstanceLockError } from './cluster/sqlite-process-lock.js';
 import { describe, JobStore, StoreUnavailableError, TableMissingError, TableOutdatedError } from './store/job-store.js';
 import { createLogger } from './log/logger.js';
 import { packageVersion } from './version.js';

@@ -1,17 +1,18 @@
 /**
  * Where the server stands:
- * - standby:   another server is active on the table; this one holds no jobs.
- * - loading:   this server took the table's lease and is loading it; the API refuses job calls.
- * - ready:     every job is in memory and firing.
- * - suspended: this server cannot renew its lease (database unreachable); it fires and writes
- *              nothing until it can, or until a standby takes over.
+ * - loading:   this server is joining the cluster and loading the shards it took first; the API
+ *              refuses job calls.
+ * - ready:     the jobs of its shards are in memory and firing; job calls for other shards are
+ *              forwarded to their owners.
+ * - suspended: this server cannot renew its shard leases (database unreachable); it fires and
+ *              writes nothing until it can, or until other servers take its shards over.
  * - stopping:  graceful shutdown.
  */
-export type ServerState = 'standby' | 'loading' | 'ready' | 'suspended' | 'stopping';
+export type ServerState = 'loading' | 'ready' | 'suspended' | 'stopping';
 
 export interface LoadProgress {
   readonly state: ServerState;
-  /** Rows loaded so far in this term. */
+  /** Rows loaded so far at start. */
   loaded: number;
   /** Rows in the table when loading began (for a percentage), or null before it is known. */
   expected: number | null;
@@ -22,10 +23,8 @@ export function unavailableReason(progress: LoadProgress): string | null {
   switch (progress.state) {
     case 'ready':
       return null;
-    case 'standby':
-      return 'standby: another Dalga server is active on this table; this one takes over if it stops';
     case 'suspended':
-      return 'suspended: this server cannot renew its lease on the database; it resumes when the database answers';
+      return 'suspended: this server cannot renew its shard leases on the database; it resumes when the database answers';
     case 'loading':
       return `loading: ${progress.loaded} jobs loaded so far`;
     case 'stopping':

@@ -3,12 +3,11 @@ import type { Config } from './config/config.js';
 import { CallbackClient } from './dispatch/callback.js';
 import { Dispatcher } from './dispatch/dispatcher.js';
 import { splitJobKey } from './jobs/job-key.js';
-import { JobService } from './jobs/job-service.js';
+import { JobService, type ShardGate } from './jobs/job-service.js';
 import type { JobStore } from './store/job-store.js';
 import { FailureLog } from './log/failure-log.js';
 import type { Logger } from './log/logger.js';
 import type { Metrics } from './metrics/metrics.js';
-import type { WriteFence } from './store/write-fence.js';
 import { TimingWheel } from './wheel/timing-wheel.js';
 import { WheelTimer } from './wheel/wheel-timer.js';
 
@@ -19,28 +18,26 @@ export interface SchedulerOptions {
   store: JobStore;
   metrics: Metrics;
   instanceId: string;
-  /** This term's claim to the table (Lease.fence()): every write is fenced with it. */
-  fence: WriteFence;
-  /** Whether this server holds the table's lease now: nothing fires or is written otherwise. */
-  isActive: () => boolean;
-  /** A write found that another server took over: this term is over. */
-  onFenced: () => void;
+  /** The shards this server owns (ShardOwnership): every write is fenced with their claims. */
+  gate: ShardGate;
+  /** Whether this server trusts its shard leases now: nothing starts otherwise. */
+  mayStart: () => boolean;
   /** A run's outcome could not be written (it is retried); the database may be gone. */
   onWriteBackFailed: (error: unknown) => void;
 }
 
 /**
- * The jobs in memory and what fires them, for one term as the active server: the wheel and its
- * timer, the job service (write-through to the database) and the dispatcher (callbacks). A new
- * term (this server took the lease) starts from a fresh Scheduler loaded from the database; a
- * term that ended because another server took over is abandoned with everything in it.
+ * The jobs in memory and what fires them: the wheel and its timer, the job service (write-through
+ * to the database, the jobs of the shards this server owns) and the dispatcher (callbacks).
+ * Shards come and go (loadShards, and the service's dropShards and releaseShards); the wheel
+ * starts turning once the first shards are loaded.
  */
 export class Scheduler {
   readonly timer: WheelTimer<number>;
   readonly service: JobService;
   readonly dispatcher: Dispatcher;
   private readonly callbacks: CallbackClient;
-  private loadedAll = false;
+  private started = false;
   private suspended = false;
 
   constructor(options: SchedulerOptions) {
@@ -67,12 +64,10 @@ export class Scheduler {
     });
     this.service = new JobService({
       store: options.store,
-      fence: options.fence,
-      onFenced: options.onFenced,
+      gate: options.gate,
       timer: this.timer,
       clock,
       policy: { ...config.jobs, random: Math.random },
-      mayWrite: options.isActive,
       onWriteBackError: (key, error) => {
         log.warn({ job: splitJobKey(key), err: (error as Error).message }, 'writing a run outcome failed; will retry');
         options.onWriteBackFailed(error);
@@ -87,7 +82,7 @@ export class Scheduler {
       callbacks: this.callbacks,
       clock,
       maxRunning: config.jobs.maxRunning,
-      mayStart: options.isActive,
+      mayStart: options.mayStart,
       onRun: (ticket, result) => {
         metrics.observeCallback(result);
         log.debug(
@@ -104,29 +99,26 @@ export class Scheduler {
     });
   }
 
-  /** Whether every row is in memory (the API may serve jobs). */
-  get loaded(): boolean {
-    return this.loadedAll;
-  }
-
-  /** Loads every row into memory and the wheel, then fires (unless suspended meanwhile). */
-  async load(): Promise<number> {
-    const count = await this.service.load();
-    this.loadedAll = true;
-    if (!this.suspended) this.timer.start();
+  /** Loads the rows of shards just taken (all of them: the whole table), then fires them (unless suspended). */
+  async loadShards(shards: readonly number[], all: boolean): Promise<number> {
+    const count = await this.service.loadShards(shards, all);
+    if (!this.started) {
+      this.started = true;
+      if (!this.suspended) this.timer.start();
+    }
     return count;
   }
 
-  /** The lease could not be renewed in time: fire nothing until it is. */
+  /** The leases could not be renewed in time: fire nothing until they are. */
   suspend(): void {
     this.suspended = true;
     this.timer.stop();
   }
 
-  /** The lease was renewed with nobody else active meanwhile: memory is still right; fire what came due. */
+  /** The leases were renewed: shards lost meanwhile have been dropped; fire what came due. */
   resume(): void {
     this.suspended = false;
-    if (!this.loadedAll) return; // load() starts the timer
+    if (!this.started) return; // loadShards() starts the timer
     this.timer.start();
     this.dispatcher.resume();
   }
@@ -137,13 +129,5 @@ export class Scheduler {
     const drained = await this.dispatcher.drain(timeoutMs);
     this.callbacks.close();
     return drained;
-  }
-
-  /** Another server took over: stop firing and writing at once; callbacks in flight end unrecorded. */
-  abandon(): void {
-    this.timer.stop();
-    this.service.abandon();
-    void this.dispatcher.drain(0);
-    this.callbacks.close();
   }
 }

@@ -1,11 +1,16 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import Database from 'better-sqlite3';
-import { PROCESS_LOCK_FENCE, type WriteFence } from '../store/write-fence.js';
-import { InstanceLockError, type Lease } from './lease.js';
+import { PROCESS_LOCK_FENCE, type ShardClaim, type WriteFence } from '../store/write-fence.js';
+import type { LeaseRound, ShardLeases } from './shard-leases.js';
+
+/** Another server holds the database file, and it cannot wait for it. */
+export class InstanceLockError extends Error {
+  override name = 'InstanceLockError';
+}
 
 /**
- * SQLite's lease: one process per database file, enforced by the kernel. SQLite is one
- * machine's file, so there is no standby: a second process refuses to start.
+ * SQLite's shard leases: one process per database file holds every shard, enforced by the
+ * kernel. SQLite is one machine's file, so there is no cluster: a second process refuses to start.
  *
  * The lock is an exclusive SQLite lock (fcntl, held by the kernel for this process) on a small
  * database beside the jobs file, opened in `locking_mode = EXCLUSIVE`, so that it is held from the
@@ -16,17 +21,47 @@ import { InstanceLockError, type Lease } from './lease.js';
  * The holder writes its pid into the lock database's header (user_version), where a refused
  * process can read it without SQLite, for its message.
  */
-export class SqliteProcessLock implements Lease {
+export class SqliteProcessLock implements ShardLeases {
   private database: Database.Database | null = null;
 
   constructor(
     /** The lock file: `<jobs file>.server-lock`. */
     private readonly path: string,
     private readonly instanceId: string,
+    /** The table's shard count: this process holds every shard, for good. */
+    private readonly shards: number,
   ) {}
 
-  async acquire(): Promise<boolean> {
-    if (this.database) return true;
+  /** Takes the lock on the first round (refused at once when another process holds it), then holds every shard. */
+  async round(): Promise<LeaseRound> {
+    this.acquire();
+    return {
+      shards: Array.from({ length: this.shards }, () => ({ owner: this.instanceId, epoch: 1, expired: false })),
+      instances: [{ id: this.instanceId, address: '' }],
+    };
+  }
+
+  async take(): Promise<ShardClaim[]> {
+    return [];
+  }
+
+  fence(): WriteFence {
+    return PROCESS_LOCK_FENCE;
+  }
+
+  /** The lock goes only with the process (close): a handoff needs another process, which SQLite has not. */
+  async release(): Promise<void> {}
+
+  async leave(): Promise<void> {}
+
+  async close(): Promise<void> {
+    const database = this.database;
+    this.database = null;
+    database?.close();
+  }
+
+  private acquire(): void {
+    if (this.database) return;
     const database = new Database(this.path, { timeout: 0 }); // a held lock fails at once, never waits
     try {
       database.pragma('locking_mode = EXCLUSIVE');
@@ -41,29 +76,6 @@ export class SqliteProcessLock implements Lease {
       throw error;
     }
     this.database = database;
-    return true;
-  }
-
-  async renew(): Promise<boolean> {
-    return this.database !== null;
-  }
-
-  fence(): WriteFence {
-    return PROCESS_LOCK_FENCE;
-  }
-
-  async release(): Promise<void> {
-    const database = this.database;
-    this.database = null;
-    database?.close();
-  }
-
-  async holder(): Promise<string | null> {
-    return this.database ? this.instanceId : null;
-  }
-
-  async close(): Promise<void> {
-    await this.release();
   }
 }
 

@@ -9,6 +9,7 @@
  */
 
 import { BOOLEAN_WORDS, parseBooleanText } from '../boolean-text.js';
+import { DEFAULT_SHARDS } from '../cluster/shard-map.js';
 
 export type RawConfig = Record<string, Record<string, string>>;
 
@@ -65,8 +66,16 @@ export interface JobSettings {
   history: number;
 }
 
+export interface ClusterSettings {
+  /** The shard count a new table gets (`-create-table`); an existing table keeps its own. */
+  shards: number;
+  /** host:port the other servers of the cluster forward requests to; '' = the listen address. */
+  advertise: string;
+}
+
 export interface Config {
   database: DatabaseSettings;
+  cluster: ClusterSettings;
   listen: ListenSettings;
   endpoint: EndpointSettings;
   jobs: JobSettings;
@@ -138,6 +147,14 @@ function httpBaseUrl(value: string): string {
   return url.href;
 }
 
+/** `host:port` (an IPv6 host in brackets), or '' for the default. */
+function hostPort(value: string): string {
+  if (value === '') return value;
+  const match = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(value);
+  if (!match || Number(match[2]) < 1 || Number(match[2]) > 65_535) throw new Error(`"${value}" is not host:port`);
+  return value;
+}
+
 const SECTIONS = {
   mysql: {
     host: { default: '127.0.0.1', parse: nonEmpty },
@@ -161,6 +178,10 @@ const SECTIONS = {
     baseurl: { default: 'http://127.0.0.1:5000/', parse: httpBaseUrl },
     timeout: { default: 10_000, parse: seconds(0.001, 3600) },
     secret: { default: '', parse: text },
+  },
+  cluster: {
+    shards: { default: DEFAULT_SHARDS, parse: integer(1, 65_535) },
+    advertise: { default: '', parse: hostPort },
   },
   jobs: {
     retry_interval: { default: 1_000, parse: seconds(0.001, 365 * 86400) },
@@ -226,9 +247,11 @@ export function buildConfig(raw: RawConfig): Config {
   const listen = readSection(raw, 'listen');
   const endpoint = readSection(raw, 'endpoint');
   const jobs = readSection(raw, 'jobs');
+  const cluster = readSection(raw, 'cluster');
   const database: DatabaseSettings = raw.mysql ? { kind: 'mysql', ...readSection(raw, 'mysql') } : { kind: 'sqlite', ...readSection(raw, 'sqlite') };
   return {
     database,
+    cluster,
     listen,
     endpoint: { baseUrl: endpoint.baseurl, timeoutMs: endpoint.timeout, secret: endpoint.secret },
     jobs: {

@@ -99,6 +99,8 @@ export interface HttpAppHooks {
   onRequest?: (request: RequestRecord) => void;
   /** When set, every route but /healthz needs `Authorization: Bearer <token>`. */
   token?: string;
+  /** Runs before the body is read (request forwarding to another server, which sends the body on as it came). */
+  beforeBody?: Koa.Middleware;
 }
 
 /** What @koa/router leaves on the context: the matched pattern and the decoded parameters. */
@@ -129,6 +131,7 @@ export function createHttpApp(log: Logger, addRoutes: (router: Router) => void, 
   });
   app.use(errorMiddleware(log));
   if (hooks.token) app.use(bearerAuth(hooks.token));
+  if (hooks.beforeBody) app.use(hooks.beforeBody);
   app.use(requestBody());
   const router = new Router();
   addRoutes(router);

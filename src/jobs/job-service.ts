@@ -13,6 +13,8 @@ import { KeyQueue } from './key-queue.js';
 import type { OutcomePolicy, RunResult } from './run-outcome.js';
 import { FencedError, StoreUncertainError, StoreUnavailableError } from '../store/store-errors.js';
 import type { WriteFence } from '../store/write-fence.js';
+import type { ShardMap } from '../cluster/shard-map.js';
+import { ShardStates, type ShardState } from './shard-states.js';
 import type { OutcomeSeen } from '../log/failure-log.js';
 import type { RunRecord } from './run-record.js';
 
@@ -26,11 +28,15 @@ import type { RunRecord } from './run-record.js';
  *   multi-row statements (JobWriter, group commit); each still waits for its own row's commit.
  * - A key is in exactly one place: the wheel (enabled, waiting), running (a callback in flight or
  *   its outcome not yet written), or neither (disabled). Never two callbacks for one key.
- * - Every write is fenced by this term's claim to the table (WriteFence), checked by the database
- *   in the write's own transaction: once another server has taken over, no write of this one can
- *   commit, and one that tries (FencedError) makes this server step down. So a committed write is
- *   in the table any successor loads, and may be acknowledged. mayWrite() (this server still
- *   trusts its lease) only saves sending writes that would be refused.
+ * - Memory holds the jobs of the shards this server owns (ShardStates): a shard's rows are loaded
+ *   when it is taken, and its jobs leave memory at once when it is lost, or once its callbacks in
+ *   flight and their outcomes are done when it is handed over. Work begun for a shard's earlier
+ *   stay in memory (its generation) changes nothing after it left.
+ * - Every write is fenced by the claims to its rows' shards (WriteFence), checked by the database
+ *   in the write's own transaction: once another server has taken a shard over, no write of this
+ *   one to it can commit (FencedError). So a committed write is in the table the next owner loads,
+ *   and may be acknowledged. gate.mayWrite() (this server still trusts its lease on the shard)
+ *   only saves sending writes that would be refused.
  * - A write whose outcome is unknown (timeout, connection lost after sending: StoreUncertainError)
  *   makes its key uncertain. An uncertain key does not fire, and before anything else happens to
  *   it (and in the background) its row is read back and memory follows the database.
@@ -53,6 +59,9 @@ export interface RunTicket {
   attempt: number;
   /** JobService.clockStepsBack when the run started: a step during the run moves its next slot too. */
   clockStepsBack: number;
+  shard: number;
+  /** The shard's generation when the run started: its outcome is dropped if the shard left memory meanwhile. */
+  generation: number;
 }
 
 export class JobNotFoundError extends Error {
@@ -63,25 +72,47 @@ export class JobConflictError extends Error {
   override name = 'JobConflictError';
 }
 
-/** This server may not write now (it is not the active server, or cannot confirm it still is). */
+/** This server may not write now (it does not hold the job's shard, or cannot confirm it still does). */
 export class NotActiveError extends StoreUnavailableError {
   override name = 'NotActiveError';
 }
 
+/** The job's shard is not served here now: it is another server's, or between owners (loading, being handed over). */
+export class ShardNotHereError extends StoreUnavailableError {
+  override name = 'ShardNotHereError';
+  constructor(
+    readonly shard: number,
+    readonly state: ShardState,
+  ) {
+    super(
+      state === 'absent'
+        ? `shard ${shard} is another server's`
+        : `shard ${shard} is ${state === 'loading' ? 'being loaded' : 'being handed over to another server'}; try again`,
+    );
+  }
+}
+
+/** What the service needs from shard ownership (ShardOwnership). */
+export interface ShardGate {
+  readonly map: ShardMap;
+  /** Whether this server holds the shard and trusts its lease on it now: writes to its rows may be sent. */
+  mayWrite(shard: number): boolean;
+  /** The claim a write touching these shards is fenced with. */
+  fence(shards: readonly number[]): WriteFence;
+  /** A write found a shard's epoch moved: the leases must be read again now. */
+  onFenced(): void;
+}
+
 export interface JobServiceOptions {
   store: JobStore;
-  /** This term's claim to the table: every write commits only while it is current. */
-  fence: WriteFence;
-  /** A write found the fence moved: another server holds the table now; this one must step down. */
-  onFenced?: () => void;
+  /** The shards this server owns: every write commits only while its shards' claims are current. */
+  gate: ShardGate;
   timer: WheelTimer<number>;
   clock: Clock;
   policy: OutcomePolicy;
   /** Delay before retrying an outcome write-back that failed (database down). Default 1 s, doubling to 30 s. */
   writeBackRetryMs?: number;
   onWriteBackError?: (key: string, error: unknown) => void;
-  /** Whether this server may write to the table now (it holds the lease). Default: always. */
-  mayWrite?: () => boolean;
   /** Told the number of run outcomes of every write-back statement that committed (for metrics). */
   onWriteBackBatch?: (rows: number) => void;
   /** Told each run outcome once it is written (for the failure log). */
@@ -105,13 +136,11 @@ export class JobService {
   private readonly policy: OutcomePolicy;
   private readonly writeBackRetryMs: number;
   private readonly onWriteBackError: (key: string, error: unknown) => void;
-  private readonly mayWrite: () => boolean;
-  private readonly onFenced: () => void;
+  private readonly gate: ShardGate;
+  private readonly shards: ShardStates;
   private readonly onOutcome: (seen: OutcomeSeen) => void;
   private readonly history: number;
   private readonly instanceId: string;
-  /** Set when another server took over: outcomes still pending are dropped (it runs those slots). */
-  private abandoned = false;
   private pendingWriteBacks = 0;
   private disabledCount = 0;
   /** Jobs whose last attempt failed (attempts > 0). */
@@ -126,31 +155,79 @@ export class JobService {
 
   constructor(options: JobServiceOptions) {
     this.store = options.store;
-    this.writes = new JobWriter(options.store, options.fence);
-    this.outcomes = new JobWriter(options.store, options.fence, { onBatch: options.onWriteBackBatch });
+    this.gate = options.gate;
+    this.shards = new ShardStates(options.gate.map);
+    const fenceOf = (keys: readonly { path: string; body: string }[]) =>
+      this.gate.fence([...new Set(keys.map((key) => this.gate.map.of(key.path, key.body)))]);
+    this.writes = new JobWriter(options.store, fenceOf);
+    this.outcomes = new JobWriter(options.store, fenceOf, { onBatch: options.onWriteBackBatch });
     this.timer = options.timer;
     this.clock = options.clock;
     this.policy = options.policy;
     this.writeBackRetryMs = options.writeBackRetryMs ?? 1_000;
     this.onWriteBackError = options.onWriteBackError ?? (() => {});
-    this.mayWrite = options.mayWrite ?? (() => true);
-    this.onFenced = options.onFenced ?? (() => {});
     this.onOutcome = options.onOutcome ?? (() => {});
     this.history = options.history ?? 0;
     this.instanceId = options.instanceId ?? '';
   }
 
   /**
-   * Another server took over the table: stop writing. Outcomes not yet written are dropped; the
-   * new active server loaded those jobs as they were and runs their slots again.
+   * Loads the rows of shards this server just took into memory and onto the wheel (`all`: it owns
+   * every shard, the whole table is read). Their jobs are served once loaded; a shard lost
+   * meanwhile is dropped again.
    */
-  abandon(): void {
-    this.abandoned = true;
+  async loadShards(shards: readonly number[], all = false): Promise<number> {
+    const generations = new Map(shards.map((shard) => [shard, this.shards.generation(shard)]));
+    for (const shard of shards) this.shards.set(shard, 'loading');
+    const stillLoading = (shard: number) => this.shards.generation(shard) === generations.get(shard);
+    try {
+      return await this.store.loadShards(all ? null : shards, (job) => {
+        const shard = this.gate.map.of(job.path, job.body);
+        if (stillLoading(shard)) this.loadJob(job);
+      });
+    } catch (error) {
+      this.dropShards(shards.filter(stillLoading)); // taken again, a later round loads it afresh
+      throw error;
+    } finally {
+      for (const shard of shards) if (stillLoading(shard)) this.shards.set(shard, 'ready');
+    }
   }
 
-  /** Loads every row into memory and the wheel. Call once, before the API serves jobs. */
-  async load(): Promise<number> {
-    return this.store.loadAll((job) => this.loadJob(job));
+  /** Shards lost to another server: their jobs leave memory at once; work in flight for them ends unrecorded. */
+  dropShards(shards: readonly number[]): void {
+    if (shards.length === 0) return;
+    const dropped = new Set(shards);
+    for (const shard of dropped) this.shards.set(shard, 'absent');
+    const inDropped = (key: string) => dropped.has(this.shards.ofKey(key));
+    for (const id of this.table.jobIds()) {
+      const key = this.table.keyOf(id) as string;
+      if (inDropped(key)) this.forget(key);
+    }
+    for (const key of this.running) if (inDropped(key)) this.running.delete(key);
+    for (const key of this.uncertain) if (inDropped(key)) this.uncertain.delete(key);
+  }
+
+  /**
+   * Hands shards over: nothing of theirs starts or is accepted from now on; once their callbacks
+   * in flight have ended and their outcomes and API writes are committed, their jobs leave memory.
+   * Resolves then (or when the shards were lost meanwhile), before the leases are released.
+   */
+  async releaseShards(shards: readonly number[]): Promise<void> {
+    const generations = shards.map((shard) => this.shards.generation(shard));
+    for (const shard of shards) if (this.shards.state(shard) !== 'absent') this.shards.set(shard, 'releasing');
+    await Promise.all(shards.map((shard) => this.shards.idle(shard)));
+    this.dropShards(shards.filter((shard, i) => this.shards.generation(shard) === generations[i]));
+  }
+
+  /** Whether the API serves this job here now (see ShardState). */
+  shardStateOf(path: string, body: string): { shard: number; state: ShardState } {
+    const shard = this.gate.map.of(path, body);
+    return { shard, state: this.shards.state(shard) };
+  }
+
+  /** The shards in a state (for /status). */
+  shardsIn(state: ShardState): number[] {
+    return this.shards.inState(state);
   }
 
   /** Makes room for `jobs` jobs in memory and on the wheel (the row count, while loading). */
@@ -185,57 +262,68 @@ export class JobService {
 
   /** PUT: create or replace. Keeps created_at and the last run's record of a replaced job. */
   schedule(path: string, body: string, spec: JobSpec): Promise<Job> {
-    const key = jobKey(path, body);
-    return this.queue.run(key, async () => {
-      await this.settle(key);
+    return this.change(path, body, async (key, written) => {
       const job = putJob(path, body, spec, this.jobOf(key), this.now());
-      this.assertMayWrite();
-      await this.written(key, this.writes.upsert(job));
-      this.commit(key, job);
+      if (await written(this.writes.upsert(job))) this.commit(key, job);
       return job;
     });
   }
 
   /** DELETE: idempotent. */
   remove(path: string, body: string): Promise<void> {
-    const key = jobKey(path, body);
-    return this.queue.run(key, async () => {
-      await this.settle(key);
-      this.assertMayWrite();
-      await this.written(key, this.writes.delete(path, body));
-      this.forget(key);
+    return this.change(path, body, async (key, written) => {
+      if (await written(this.writes.delete(path, body))) this.forget(key);
     });
   }
 
   /** POST: run now (see triggerJob). */
   trigger(path: string, body: string): Promise<Job> {
-    const key = jobKey(path, body);
-    return this.queue.run(key, async () => {
-      await this.settle(key);
+    return this.change(path, body, async (key, written) => {
       const current = this.existing(key);
       if (this.running.has(key)) throw new JobConflictError('job is running now; trigger it again when it has finished');
       if (current.nextRun === null) throw new JobConflictError('job is disabled; enable it before triggering');
       const job = triggerJob(current, this.now());
-      this.assertMayWrite();
-      await this.written(key, this.writes.upsert(job));
-      this.commit(key, job);
+      if (await written(this.writes.upsert(job))) this.commit(key, job);
       return job;
     });
   }
 
   /** PATCH: a disabled job never fires; enabling follows the original Dalga (see enableJob). */
   setEnabled(path: string, body: string, enabled: boolean): Promise<Job> {
-    const key = jobKey(path, body);
-    return this.queue.run(key, async () => {
-      await this.settle(key);
+    return this.change(path, body, async (key, written) => {
       const current = this.existing(key);
       if ((current.nextRun !== null) === enabled) return current;
       const now = this.now();
       const job = enabled ? enableJob(current, now, this.policy) : disableJob(current, now);
-      this.assertMayWrite();
-      await this.written(key, this.writes.upsert(job));
-      this.commit(key, job);
+      if (await written(this.writes.upsert(job))) this.commit(key, job);
       return job;
+    });
+  }
+
+  /**
+   * An API change of one key, in its KeyQueue slot, while its shard is served here. `written`
+   * awaits the database write and says whether memory may follow: false when the shard left
+   * memory meanwhile (the write is in the table, which the next owner reads).
+   */
+  private change<T>(
+    path: string,
+    body: string,
+    apply: (key: string, written: (write: Promise<unknown>) => Promise<boolean>) => Promise<T>,
+  ): Promise<T> {
+    const key = jobKey(path, body);
+    return this.queue.run(key, async () => {
+      const shard = this.assertServed(key);
+      await this.settle(key);
+      const generation = this.shards.begin(shard);
+      try {
+        return await apply(key, async (write) => {
+          this.assertMayWrite(shard);
+          await this.written(key, write);
+          return this.shards.generation(shard) === generation;
+        });
+      } finally {
+        this.shards.end(shard, generation);
+      }
     });
   }
 
@@ -246,6 +334,8 @@ export class JobService {
   startRun(id: number): RunTicket | null {
     const key = this.table.keyOf(id);
     if (key === undefined || this.running.has(key) || this.uncertain.has(key)) return null;
+    const shard = this.shards.ofKey(key);
+    if (this.shards.state(shard) !== 'ready') return null; // being handed over: its jobs leave memory soon
     const nextRun = this.table.nextRun(id);
     if (nextRun === null) return null;
     if (nextRun > this.clock.now()) {
@@ -262,6 +352,8 @@ export class JobService {
       sched: servedSlot(job),
       attempt: job.attempts + 1,
       clockStepsBack: this.clockStepsBack,
+      shard,
+      generation: this.shards.begin(shard),
     };
   }
 
@@ -275,19 +367,18 @@ export class JobService {
     this.pendingWriteBacks++;
     try {
       for (;;) {
-        if (this.abandoned) return;
+        // The shard left memory: its next owner loaded the job as it was and runs the slot again.
+        if (this.stale(ticket)) return;
         try {
-          await this.queue.run(ticket.key, () => {
-            this.assertMayWrite();
-            return this.writeBack(ticket, result);
+          await this.queue.run(ticket.key, async () => {
+            if (this.stale(ticket)) return;
+            this.assertMayWrite(ticket.shard);
+            await this.writeBack(ticket, result);
           });
           return;
         } catch (error) {
-          if (error instanceof FencedError) {
-            this.fenced();
-            return;
-          }
-          this.onWriteBackError(ticket.key, error);
+          if (error instanceof FencedError) this.gate.onFenced();
+          else this.onWriteBackError(ticket.key, error);
           await new Promise((resolve) => this.clock.setTimeout(() => resolve(undefined), delay));
           delay = Math.min(delay * 2, 30_000);
         }
@@ -325,9 +416,14 @@ export class JobService {
       seen = { ...seen, kind: merge.kind, wasEnabled, after: merge.kind === 'update' ? merge.job : null };
     } // else: deleted while running, and it stays deleted
     this.running.delete(ticket.key);
+    this.shards.end(ticket.shard, ticket.generation);
     const current = this.table.idOf(ticket.key);
     if (current !== undefined) this.place(current);
     this.onOutcome(seen);
+  }
+
+  private stale(ticket: RunTicket): boolean {
+    return this.shards.generation(ticket.shard) !== ticket.generation;
   }
 
   /** The run for the history, unless it is kept off. */
@@ -372,7 +468,7 @@ export class JobService {
       void this.queue
         .run(key, async () => {
           // Written unless an API change or an outcome replaced the job meanwhile.
-          if (this.abandoned || this.table.idOf(key) !== id || this.table.version(id) !== version || !this.mayWrite()) return;
+          if (this.table.idOf(key) !== id || this.table.version(id) !== version || !this.gate.mayWrite(this.shards.ofKey(key))) return;
           const current = this.table.get(id);
           if (current.nextRun !== moved.nextRun || current.nextSched !== moved.nextSched) return;
           await this.outcomes.update(moved);
@@ -420,17 +516,10 @@ export class JobService {
         this.uncertain.add(key);
         this.reconcileSoon();
       } else if (error instanceof FencedError) {
-        this.fenced();
+        this.gate.onFenced();
       }
       throw error;
     }
-  }
-
-  /** Another server holds the table: write nothing more, and let the owner step down. */
-  private fenced(): void {
-    if (this.abandoned) return;
-    this.abandoned = true;
-    this.onFenced();
   }
 
   /** Makes memory follow the database for an uncertain key (in its KeyQueue slot). Throws while the database cannot say. */
@@ -449,14 +538,22 @@ export class JobService {
     this.reconciling = this.clock.setTimeout(() => {
       void Promise.all([...this.uncertain].map((key) => this.queue.run(key, () => this.settle(key)).catch(() => {}))).then(() => {
         this.reconciling = null;
-        if (this.uncertain.size > 0 && !this.abandoned) this.reconcileSoon();
+        if (this.uncertain.size > 0) this.reconcileSoon();
       });
     }, 1_000);
   }
 
-  private assertMayWrite(): void {
-    if (this.abandoned || !this.mayWrite()) {
-      throw new NotActiveError('this server is not the active one (standby, or cannot reach the database to renew its lease)');
+  /** The key's shard, if the API serves it here now. */
+  private assertServed(key: string): number {
+    const shard = this.shards.ofKey(key);
+    const state = this.shards.state(shard);
+    if (state !== 'ready') throw new ShardNotHereError(shard, state);
+    return shard;
+  }
+
+  private assertMayWrite(shard: number): void {
+    if (!this.gate.mayWrite(shard)) {
+      throw new NotActiveError(`cannot confirm this server still holds shard ${shard} (the database is unreachable, or the shard moved)`);
     }
   }
 

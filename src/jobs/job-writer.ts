@@ -20,7 +20,7 @@ export interface JobWriterOptions {
 /**
  * Single-row writes of jobs with group commit: one WriteBatcher per kind of statement over a
  * JobStore, so concurrent writes of different keys share multi-row statements, every one fenced
- * by the writer's claim to the table. Every call settles once the statement that carried its row
+ * by the claim to the shards of its rows. Every call settles once the statement that carried its row
  * committed (or failed).
  */
 export class JobWriter {
@@ -30,7 +30,8 @@ export class JobWriter {
   private readonly lastRuns: WriteBatcher<{ record: LastRunRecord; run: RunRecord | null }, void>;
   private readonly prunes: WriteBatcher<{ key: JobKeyParts; keep: number }, void>;
 
-  constructor(store: JobStore, fence: WriteFence, options: JobWriterOptions = {}) {
+  /** `fenceOf`: the claim a statement writing these keys' rows is fenced with (their shards'). */
+  constructor(store: JobStore, fenceOf: (keys: readonly JobKeyParts[]) => WriteFence, options: JobWriterOptions = {}) {
     const limits = { maxBatch: options.maxBatch ?? 500, maxInFlight: options.maxInFlight ?? 2, onBatch: options.onBatch };
     // A statement that returns nothing per row: every item gets undefined once it committed.
     const whole =
@@ -39,39 +40,31 @@ export class JobWriter {
         await write(items);
         return items.map(() => undefined);
       };
-    this.upserts = new WriteBatcher({ ...limits, flush: whole((jobs: readonly Job[]) => store.upsertMany(fence, jobs)) });
-    this.deletes = new WriteBatcher({ ...limits, flush: whole((keys: readonly JobKeyParts[]) => store.deleteMany(fence, keys)) });
+    this.upserts = new WriteBatcher({ ...limits, flush: whole((jobs: readonly Job[]) => store.upsertMany(fenceOf(jobs), jobs)) });
+    this.deletes = new WriteBatcher({ ...limits, flush: whole((keys: readonly JobKeyParts[]) => store.deleteMany(fenceOf(keys), keys)) });
     const runsOf = (items: readonly { run: RunRecord | null }[]) => items.flatMap((item) => (item.run ? [item.run] : []));
     this.updates = new WriteBatcher({
       ...limits,
-      flush: (items) =>
-        store.updateMany(
-          fence,
-          items.map((item) => item.job),
-          runsOf(items),
-        ),
+      flush: (items) => {
+        const jobs = items.map((item) => item.job);
+        return store.updateMany(fenceOf(jobs), jobs, runsOf(items));
+      },
     });
     this.lastRuns = new WriteBatcher({
       ...limits,
-      flush: whole((items: readonly { record: LastRunRecord; run: RunRecord | null }[]) =>
-        store.recordLastRunMany(
-          fence,
-          items.map((item) => item.record),
-          runsOf(items),
-        ),
-      ),
+      flush: whole((items: readonly { record: LastRunRecord; run: RunRecord | null }[]) => {
+        const records = items.map((item) => item.record);
+        return store.recordLastRunMany(fenceOf(records), records, runsOf(items));
+      }),
     });
     // Not counted by onBatch: it counts outcomes.
     this.prunes = new WriteBatcher({
       maxBatch: 100,
       maxInFlight: 1,
-      flush: whole((items: readonly { key: JobKeyParts; keep: number }[]) =>
-        store.pruneRuns(
-          fence,
-          items.map((item) => item.key),
-          items[0].keep,
-        ),
-      ),
+      flush: whole((items: readonly { key: JobKeyParts; keep: number }[]) => {
+        const keys = items.map((item) => item.key);
+        return store.pruneRuns(fenceOf(keys), keys, items[0].keep);
+      }),
     });
   }
 

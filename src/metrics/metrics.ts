@@ -14,6 +14,8 @@ export interface MetricsSources {
   lagSeconds(): number;
   /** Whether every job is loaded (the /readyz loading condition). */
   loaded(): boolean;
+  /** Shards this server holds. */
+  ownedShards(): number;
 }
 
 const PREFIX = 'dalga_';
@@ -45,6 +47,8 @@ export class Metrics {
   private readonly writeBackBatch: Histogram;
   private readonly httpRequests: Counter<'method' | 'route' | 'status'>;
   private readonly httpDuration: Histogram<'method' | 'route'>;
+  private readonly handoffs: Counter<'kind'>;
+  private readonly forwarded: Counter<'outcome'>;
 
   constructor() {
     const registers = [this.registry];
@@ -64,7 +68,8 @@ export class Metrics {
         },
       });
     };
-    readGauge('jobs', 'Jobs held (the whole table, loaded into memory).', (s) => s.jobs().total);
+    readGauge('jobs', "Jobs held in memory (those of this server's shards).", (s) => s.jobs().total);
+    readGauge('owned_shards', 'Shards this server holds (their jobs fire here).', (s) => s.ownedShards());
     readGauge('jobs_disabled', 'Jobs disabled (never fire until enabled).', (s) => s.jobs().disabled);
     readGauge('jobs_failing', 'Jobs whose last callback attempt failed.', (s) => s.jobs().failing);
     readGauge(
@@ -153,6 +158,20 @@ export class Metrics {
       labelNames: ['method', 'route', 'status'] as const,
       registers,
     });
+    this.handoffs = new Counter({
+      name: `${PREFIX}shard_handoffs_total`,
+      help: 'Shards that moved to or from this server: acquired (taken), released (handed over), lost (taken by another after a lapse).',
+      labelNames: ['kind'] as const,
+      registers,
+    });
+    for (const kind of ['acquired', 'released', 'lost']) this.handoffs.inc({ kind }, 0);
+    this.forwarded = new Counter({
+      name: `${PREFIX}forwarded_requests_total`,
+      help: "Job requests forwarded to their shard's owner: answered, or unreachable (answered 503).",
+      labelNames: ['outcome'] as const,
+      registers,
+    });
+    for (const outcome of ['answered', 'unreachable']) this.forwarded.inc({ outcome }, 0);
     this.httpDuration = new Histogram({
       name: `${PREFIX}http_request_duration_seconds`,
       help: 'API request duration, by method and route pattern.',
@@ -171,6 +190,14 @@ export class Metrics {
     this.callbacks.inc({ outcome: callbackOutcome(result) });
     this.callbackDuration.observe(Math.max(0, result.finishedAt - result.startedAt) / 1000);
   }
+
+  readonly observeHandoff = (kind: 'acquired' | 'released' | 'lost', shards: number): void => {
+    this.handoffs.inc({ kind }, shards);
+  };
+
+  readonly observeForward = (outcome: 'answered' | 'unreachable'): void => {
+    this.forwarded.inc({ outcome });
+  };
 
   /** A statement carrying `batchSize` run outcomes has committed. */
   observeWriteBack(batchSize: number): void {

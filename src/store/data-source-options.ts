@@ -7,10 +7,11 @@ import { runEntity } from './run.entity.js';
 import { jobMigrations } from './migrations/index.js';
 import { migrationsTableName } from './table-names.js';
 
-export function dataSourceOptions(settings: DatabaseSettings): DataSourceOptions {
+/** `shards`: the shard count a table created by these options' migrations gets. */
+export function dataSourceOptions(settings: DatabaseSettings, shards: number): DataSourceOptions {
   const schema = {
     entities: [jobEntity(settings.table), runEntity(settings.table)],
-    migrations: jobMigrations(settings.table),
+    migrations: jobMigrations(settings.table, shards),
     migrationsTableName: migrationsTableName(settings.table),
     // Schema changes only by `dalga -create-table` (schema.ts), never as a side effect of connecting.
     synchronize: false,

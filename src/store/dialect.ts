@@ -27,8 +27,18 @@ export interface Dialect {
    * holds each back); returns the rows the first one affected.
    */
   write(dataSource: DataSource, fence: WriteFence, statements: (condition: string) => readonly SqlStatement[]): Promise<number>;
-  /** Calls onJob for every row without holding all of them; returns the count. */
-  loadAll(dataSource: DataSource, table: string, columns: JobColumns, readPage: PageReader, onJob: (job: Job) => void): Promise<number>;
+  /**
+   * Calls onJob for every row of the given shards (null: every row) without holding all of them;
+   * returns the count. `readPage` reads the same rows by pages.
+   */
+  loadAll(
+    dataSource: DataSource,
+    table: string,
+    columns: JobColumns,
+    shards: readonly number[] | null,
+    readPage: PageReader,
+    onJob: (job: Job) => void,
+  ): Promise<number>;
 }
 
 /** `(?, ?), (?, ?)` for a multi-row VALUES list. */

@@ -52,6 +52,9 @@ export interface EntityColumn<T> {
 
 export type JobColumn = EntityColumn<Job>;
 
+/** A job's shard, for the derived `shard` column. */
+export type ShardOf = (path: string, body: string) => number;
+
 /** An entity's columns as the store codes them, from its TypeORM metadata. */
 export function entityColumns<T>(metadata: EntityMetadata): EntityColumn<T>[] {
   return metadata.columns.map((column) => {
@@ -78,8 +81,11 @@ export function entityColumns<T>(metadata: EntityMetadata): EntityColumn<T>[] {
  * row becomes a Job (by column, through one decoder per column).
  */
 export class JobColumns {
-  /** Every column, in the entity's order: the order of the select list and of array rows. */
+  /** Every Job column, in the entity's order: the order of the select list and of array rows. */
   readonly all: readonly JobColumn[];
+  /** What an insert writes: every Job column, then the shard (derived from the key, never read back into a Job). */
+  readonly inserted: readonly JobColumn[];
+  private readonly shard: JobColumn;
   readonly keys: readonly JobColumn[];
   /** What an upsert of an existing row replaces: every non-key column but the insert-only ones. */
   readonly replaced: readonly JobColumn[];
@@ -88,8 +94,16 @@ export class JobColumns {
   /** recordLastRunMany's UPDATE: the key, then the last_* columns. */
   readonly lastRun: readonly JobColumn[];
 
-  constructor(metadata: EntityMetadata) {
-    this.all = entityColumns<Job>(metadata);
+  constructor(
+    metadata: EntityMetadata,
+    private readonly shardOf: ShardOf,
+  ) {
+    const columns = entityColumns<Job>(metadata);
+    const shard = columns.find((column) => column.name === 'shard');
+    if (!shard) throw new Error('the jobs entity has no shard column');
+    this.shard = shard;
+    this.all = columns.filter((column) => column !== shard);
+    this.inserted = [...this.all, shard];
     this.keys = this.all.filter((column) => column.primary);
     if (this.keys.map((c) => c.field).join() !== 'path,body') throw new Error('the jobs table must be keyed by (path, body)');
     this.replaced = this.all.filter((column) => !column.primary && column.updated);
@@ -104,8 +118,8 @@ export class JobColumns {
   }
 
   /** Parameters for `columns` (a subset of `all`) of a job, in that order. */
-  values<T extends Partial<Job>>(record: T, columns: readonly JobColumn[]): unknown[] {
-    return columns.map((column) => encode(column, record[column.field]));
+  values<T extends Partial<Job> & Pick<Job, 'path' | 'body'>>(record: T, columns: readonly JobColumn[]): unknown[] {
+    return columns.map((column) => (column === this.shard ? this.shardOf(record.path, record.body) : encode(column, record[column.field])));
   }
 
   /** A row keyed by column name (TypeORM's raw results, Date or text times) to a Job. */

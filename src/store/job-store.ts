@@ -13,7 +13,8 @@ import { RunHistory } from './run-history.js';
 import { schemaState, upgradeSchema, type SchemaState } from './schema.js';
 import { sqliteDialect } from './sqlite-dialect.js';
 import { errorText, StoreUncertainError, StoreUnavailableError } from './store-errors.js';
-import { runsTableName } from './table-names.js';
+import { runsTableName, shardsTableName } from './table-names.js';
+import { DEFAULT_SHARDS, ShardMap } from '../cluster/shard-map.js';
 import type { WriteFence } from './write-fence.js';
 
 export type { LastRunRecord } from './job-columns.js';
@@ -21,6 +22,8 @@ export { FencedError, StoreUncertainError, StoreUnavailableError, TableMissingEr
 export type { SchemaState } from './schema.js';
 
 export interface JobStoreOptions {
+  /** The shard count a table this store creates gets (`[cluster] shards`). Default 256. */
+  shards?: number;
   /** A statement taking longer than this fails (a write with StoreUncertainError: it may still land). Default 10 s. */
   queryTimeoutMs?: number;
   /** Told about every statement once it has ended (for metrics). */
@@ -71,6 +74,8 @@ export interface JobPageQuery {
   prefix?: string;
   /** Only failing jobs (their last attempt failed: attempts > 0), or only disabled ones. */
   status?: 'failing' | 'disabled';
+  /** Only jobs of these shards. */
+  shards?: readonly number[] | null;
   /** Key of the last job of the previous page. */
   after: JobKeyParts | null;
   limit: number;
@@ -92,8 +97,11 @@ export class JobStore {
   private readonly runs: Repository<ObjectLiteral>;
   private readonly history: RunHistory;
   private readonly columns: JobColumns;
+  /** The table's shards, known once its schema is (schemaState, upgradeSchema). */
+  private shardMap: ShardMap | null = null;
   private readonly dialectSql: Dialect;
   private readonly queryTimeoutMs: number;
+  private readonly newTableShards: number;
   private readonly onStatement: ((timing: StatementTiming) => void) | undefined;
 
   private constructor(
@@ -106,14 +114,15 @@ export class JobStore {
     const runs = metadataOf(dataSource, runsTableName(settings.table));
     this.runs = dataSource.getRepository(runs.target);
     this.history = new RunHistory(runs.tableName, runs);
-    this.columns = new JobColumns(this.repository.metadata);
+    this.columns = new JobColumns(this.repository.metadata, (path, body) => this.shards.of(path, body));
     this.dialectSql = settings.kind === 'mysql' ? mysqlDialect : sqliteDialect;
     this.queryTimeoutMs = options.queryTimeoutMs ?? 10_000;
+    this.newTableShards = options.shards ?? DEFAULT_SHARDS;
     this.onStatement = options.onStatement;
   }
 
   static async open(settings: DatabaseSettings, options: JobStoreOptions = {}): Promise<JobStore> {
-    const dataSource = new DataSource(dataSourceOptions(settings));
+    const dataSource = new DataSource(dataSourceOptions(settings, options.shards ?? DEFAULT_SHARDS));
     try {
       await dataSource.initialize();
     } catch (error) {
@@ -130,9 +139,25 @@ export class JobStore {
     if (this.dataSource.isInitialized) await this.dataSource.destroy();
   }
 
-  /** Whether the table exists and has every migration of this release. */
-  schemaState(): Promise<SchemaState> {
-    return this.run('schema', () => schemaState(this.dataSource, this.table));
+  /** The table's shards (its shard count is stored with it). */
+  get shards(): ShardMap {
+    if (!this.shardMap) throw new Error('the shard count is read with the schema: call schemaState() first');
+    return this.shardMap;
+  }
+
+  /** Whether the table exists and has every migration of this release (then its shard count is known). */
+  async schemaState(): Promise<SchemaState> {
+    const state = await this.run('schema', () => schemaState(this.dataSource, this.table));
+    if (state.kind === 'current') await this.readShardCount();
+    if (state.kind === 'missing') this.shardMap = new ShardMap(this.newTableShards); // what -create-table will make
+    return state;
+  }
+
+  private async readShardCount(): Promise<void> {
+    const [row] = (await this.run('schema', () => this.dataSource.query(`SELECT COUNT(*) AS n FROM \`${shardsTableName(this.table)}\``))) as {
+      n: number | string;
+    }[];
+    this.shardMap = new ShardMap(Number(row.n));
   }
 
   /**
@@ -144,6 +169,7 @@ export class JobStore {
     // Not under the statement timeout: an ALTER TABLE of a big table takes what it takes.
     try {
       const migrations = await upgradeSchema(this.dataSource, this.table);
+      await this.readShardCount();
       return { created, migrations };
     } catch (error) {
       throw new StoreUnavailableError(`upgrading ${describe(this.settings)} failed: ${errorText(error)}`);
@@ -158,10 +184,14 @@ export class JobStore {
     return this.run('count', () => this.repository.count());
   }
 
-  /** Calls onJob for every row, without holding all rows at once: MySQL streams, SQLite pages by key. Returns the number of rows. */
-  async loadAll(onJob: (job: Job) => void): Promise<number> {
+  /**
+   * Calls onJob for every row of these shards (null: every row), without holding all rows at once:
+   * MySQL streams, SQLite pages by key. Returns the number of rows.
+   */
+  async loadShards(shards: readonly number[] | null, onJob: (job: Job) => void): Promise<number> {
     try {
-      return await this.dialectSql.loadAll(this.dataSource, this.table, this.columns, (after, limit) => this.rawPage({ after, limit }), onJob);
+      const readPage = (after: JobKeyParts | null, limit: number) => this.rawPage({ after, limit, shards });
+      return await this.dialectSql.loadAll(this.dataSource, this.table, this.columns, shards, readPage, onJob);
     } catch (error) {
       throw new StoreUnavailableError(`loading jobs failed: ${errorText(error)}`);
     }
@@ -191,14 +221,13 @@ export class JobStore {
   async upsertMany(fence: WriteFence, jobs: readonly Job[]): Promise<void> {
     if (jobs.length === 0) return;
     const sorted = byKey(jobs);
-    const parameters = sorted.flatMap((job) => this.columns.values(job, this.columns.all));
+    const parameters = sorted.flatMap((job) => this.columns.values(job, this.columns.inserted));
     await this.write('upsert', fence, (condition) => ({
       sql: this.dialectSql.upsert(this.table, this.columns, sorted.length, condition),
       parameters,
     }));
   }
 
-  /** Deletes rows by key (missing ones are no error): one statement. */
   /** Deletes rows by key (missing ones are no error), with their run history: one transaction. */
   async deleteMany(fence: WriteFence, keys: readonly JobKeyParts[]): Promise<void> {
     if (keys.length === 0) return;
@@ -260,6 +289,7 @@ export class JobStore {
     let select = this.select();
     if (query.status === 'failing') select = select.andWhere(`${ALIAS}.attempts > 0`);
     if (query.status === 'disabled') select = select.andWhere(`${ALIAS}.nextRun IS NULL`);
+    if (query.shards) select = select.andWhere(`${ALIAS}.shard IN (:...shards)`, { shards: query.shards.length > 0 ? query.shards : [-1] });
     if (query.prefix) {
       // A byte-wise range instead of LIKE: no wildcards to escape, and SQLite's LIKE ignores case.
       select = select.andWhere(`${ALIAS}.path >= :low AND ${ALIAS}.path < :high`, { low: query.prefix, high: `${query.prefix}\u{10FFFF}` });

@@ -73,6 +73,11 @@ export function jobEntity(table: string) {
 
     @Column({ name: 'updated_at', type: 'datetime', precision: 3 })
     updatedAt!: Date;
+
+    /** The job's shard, derived from its key (ShardMap), so a server loads and fences only its own. Not a Job field. */
+    @Index()
+    @Column({ type: 'int', default: 0 })
+    shard!: number;
   }
   return JobEntity;
 }
@@ -82,6 +87,9 @@ export type JobRow = InstanceType<ReturnType<typeof jobEntity>>;
 
 export type JobEntityClass = ReturnType<typeof jobEntity>;
 
+/** The columns that are not Job fields: derived from the key when a row is written. */
+export type DerivedColumns = 'shard';
+
 /** The store maps columns to Job fields by property name: a column without its Job field (or the reverse) does not compile. */
 type SameKeys<A, B> = [keyof A] extends [keyof B] ? ([keyof B] extends [keyof A] ? true : false) : false;
-export const ENTITY_MATCHES_JOB: SameKeys<JobRow, Job> = true;
+export const ENTITY_MATCHES_JOB: SameKeys<Omit<JobRow, DerivedColumns>, Job> = true;

@@ -16,7 +16,7 @@ export const sqliteDialect: Dialect = {
   upsert(table, columns, rows) {
     const set = columns.replaced.map((c) => `\`${c.name}\` = excluded.\`${c.name}\``).join(', ');
     return (
-      `INSERT INTO \`${table}\` (${quoted(columns.all)}) VALUES ${placeholders(rows, columns.all.length)} ` +
+      `INSERT INTO \`${table}\` (${quoted(columns.inserted)}) VALUES ${placeholders(rows, columns.inserted.length)} ` +
       `ON CONFLICT (${quoted(columns.keys)}) DO UPDATE SET ${set}`
     );
   },
@@ -54,7 +54,7 @@ export const sqliteDialect: Dialect = {
     }
   },
 
-  async loadAll(_dataSource, _table, columns, readPage, onJob) {
+  async loadAll(_dataSource, _table, columns, _shards, readPage, onJob) {
     // Pages by key (TypeORM's query builder, as the listing): better-sqlite3 answers synchronously,
     // so between pages timers and requests (/status, progress) get a turn.
     const loader = columns.loader();

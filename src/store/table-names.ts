@@ -23,3 +23,13 @@ export function migrationsTableName(table: string): string {
 export function runsTableName(table: string): string {
   return besideTable(table, '_runs');
 }
+
+/** The shard leases of a jobs table: `<table>_shards`, one row per shard (their count is the table's shard count). */
+export function shardsTableName(table: string): string {
+  return besideTable(table, '_shards');
+}
+
+/** The servers of a cluster on a jobs table, by heartbeat: `<table>_instances`. */
+export function instancesTableName(table: string): string {
+  return besideTable(table, '_instances');
+}

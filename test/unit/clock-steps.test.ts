@@ -12,6 +12,7 @@ import { parseJobSpec } from '../../src/jobs/job-spec.js';
 import { JobStore } from '../../src/store/job-store.js';
 import type { RunResult } from '../../src/jobs/run-outcome.js';
 import { PROCESS_LOCK_FENCE } from '../../src/store/write-fence.js';
+import { allShards } from '../helpers/test-fence.js';
 import { TimingWheel } from '../../src/wheel/timing-wheel.js';
 import { WheelTimer } from '../../src/wheel/wheel-timer.js';
 import { createTestDatabase, databaseSettings, type TestDatabase } from '../helpers/databases.js';
@@ -33,7 +34,7 @@ interface Fired {
 }
 
 /** A job service whose wheel fires through startRun/finishRun, as the dispatcher does; the endpoint answers `answer(key)`. */
-function harness(store: JobStore, answer: (key: string) => number = () => 200) {
+async function harness(store: JobStore, answer: (key: string) => number = () => 200) {
   const clock = new FakeClock(T0);
   const fired: Fired[] = [];
   const steps: number[] = [];
@@ -66,7 +67,7 @@ function harness(store: JobStore, answer: (key: string) => number = () => 200) {
   );
   service = new JobService({
     store,
-    fence: PROCESS_LOCK_FENCE,
+    gate: { map: store.shards, mayWrite: () => true, fence: () => PROCESS_LOCK_FENCE, onFenced: () => {} },
     clock,
     timer,
     policy: {
@@ -79,6 +80,7 @@ function harness(store: JobStore, answer: (key: string) => number = () => 200) {
       random: Math.random,
     },
   });
+  await service.loadShards(allShards(store), true);
   timer.start();
   const firedOf = (path: string) => fired.filter((f) => splitJobKey(f.key).path === path);
   return { clock, service, fired, firedOf, steps };
@@ -100,7 +102,7 @@ describe('wall-clock steps (job service, fake clock, SQLite)', () => {
   });
 
   test('nothing ever runs before its wall-clock due time, whatever the steps', async () => {
-    const { clock, service, fired } = harness(store);
+    const { clock, service, fired } = await harness(store);
     for (let i = 0; i < 20; i++) await service.schedule('never-early', `j${i}`, parseJobSpec({ interval: String(1 + (i % 7)) }));
     await service.schedule('never-early', 'cron', parseJobSpec({ cron: '*/10 * * * * *' }));
     for (const step of [30 * SECOND, -30 * SECOND, HOUR, -HOUR, 5 * SECOND, -2 * HOUR]) {
@@ -115,7 +117,7 @@ describe('wall-clock steps (job service, fake clock, SQLite)', () => {
   test('a backward step: jobs waiting out an interval keep their cadence; a job put after it runs on time; rows follow', async () => {
     for (const step of [-30 * SECOND, -HOUR]) {
       const path = `back${-step}`;
-      const { clock, service, firedOf, steps } = harness(store);
+      const { clock, service, firedOf, steps } = await harness(store);
       await service.schedule(path, 'every5', parseJobSpec({ interval: '5' }));
       await clock.advanceAsync(12 * SECOND); // runs at +5 s and +10 s; next at +15 s
       assert.equal(firedOf(path).length, 2);
@@ -144,7 +146,7 @@ describe('wall-clock steps (job service, fake clock, SQLite)', () => {
   });
 
   test('a backward step: a retry keeps its remaining backoff; cron and day intervals keep their wall time', async () => {
-    const { clock, service, firedOf } = harness(store, (key) => (key === jobKey('pinned', 'failing') ? 500 : 200));
+    const { clock, service, firedOf } = await harness(store, (key) => (key === jobKey('pinned', 'failing') ? 500 : 200));
     await service.schedule('pinned', 'failing', parseJobSpec({ interval: '3600', immediate: 'true' }));
     await service.schedule('pinned', 'cron', parseJobSpec({ cron: '0 5 12 * * *' })); // 12:05:00 UTC daily
     await service.schedule('pinned', 'daily', parseJobSpec({ interval: 'P1D', 'first-run': '2026-06-01T12:10:00Z' }));
@@ -170,7 +172,7 @@ describe('wall-clock steps (job service, fake clock, SQLite)', () => {
   });
 
   test('a forward step runs what became due within a second, each job once, then on its slots', async () => {
-    const { clock, service, firedOf } = harness(store);
+    const { clock, service, firedOf } = await harness(store);
     for (let i = 0; i < 10; i++) await service.schedule('forward', `j${i}`, parseJobSpec({ interval: '60' }));
     await service.schedule('forward', 'later', parseJobSpec({ interval: String(2 * 3600) }));
     await clock.advanceAsync(10 * SECOND);

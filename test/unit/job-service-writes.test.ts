@@ -14,7 +14,8 @@ import { WheelTimer } from '../../src/wheel/wheel-timer.js';
 import { createTestDatabase, databaseSettings, skipUnlessMysql, type DatabaseKind, type TestDatabase } from '../helpers/databases.js';
 import { eventually } from '../helpers/eventually.js';
 import { FakeClock } from '../helpers/fake-clock.js';
-import { takeFence } from '../helpers/test-fence.js';
+import { allShards, takeShards } from '../helpers/test-fence.js';
+import type { ShardGate } from '../../src/jobs/job-service.js';
 
 const T0 = Date.UTC(2026, 0, 2, 3, 4, 5, 0);
 const MINUTE = 60_000;
@@ -25,6 +26,7 @@ for (const kind of ['mysql', 'sqlite'] as DatabaseKind[]) {
     let db: TestDatabase;
     let store: JobStore;
     let fence: WriteFence;
+    let gate: ShardGate;
     const statements: StatementTiming[] = [];
     let clock: FakeClock;
     let service: JobService;
@@ -39,7 +41,7 @@ for (const kind of ['mysql', 'sqlite'] as DatabaseKind[]) {
       db = createTestDatabase(kind);
       store = await JobStore.open(databaseSettings(db), { onStatement: (timing) => statements.push(timing) });
       await store.upgradeSchema();
-      fence = await takeFence(store);
+      ({ fence, gate } = await takeShards(store));
     });
 
     after(async () => {
@@ -47,13 +49,13 @@ for (const kind of ['mysql', 'sqlite'] as DatabaseKind[]) {
       await db?.drop();
     });
 
-    beforeEach(() => {
+    beforeEach(async () => {
       clock = new FakeClock(T0);
       writeBackBatches = [];
       writeBackErrors = 0;
       service = new JobService({
         store,
-        fence,
+        gate,
         clock,
         timer: new WheelTimer(new TimingWheel<number>(T0), clock, () => {}),
         policy: {
@@ -69,6 +71,9 @@ for (const kind of ['mysql', 'sqlite'] as DatabaseKind[]) {
         onWriteBackBatch: (rows) => writeBackBatches.push(rows),
         onWriteBackError: () => writeBackErrors++,
       });
+      // A fresh server's memory: the table holds only what this test writes.
+      await store.dataSource.query(`DELETE FROM \`${store.settings.table}\``);
+      await service.loadShards(allShards(store), true);
     });
 
     /** `n` jobs due now, every minute, created with concurrent PUTs. */

@@ -63,7 +63,7 @@ for (const kind of ['mysql', 'sqlite'] as DatabaseKind[]) {
     }
 
     test('writes arriving while one is in flight share one statement; every column lands as given', async () => {
-      const writer = new JobWriter(store, fence, { maxInFlight: 1 });
+      const writer = new JobWriter(store, () => fence, { maxInFlight: 1 });
       const before = count('upsert');
       const jobs = Array.from({ length: 40 }, (_, i) =>
         job('group', `b${String(i).padStart(2, '0')}`, {
@@ -138,9 +138,9 @@ for (const kind of ['mysql', 'sqlite'] as DatabaseKind[]) {
     });
 
     test('more writes than one statement holds go in statements of maxBatch rows', async () => {
-      const writer = new JobWriter(store, fence, { maxInFlight: 1, maxBatch: 500 });
+      const writer = new JobWriter(store, () => fence, { maxInFlight: 1, maxBatch: 500 });
       const sizes: number[] = [];
-      const counting = new JobWriter(store, fence, { maxInFlight: 1, maxBatch: 500, onBatch: (n) => sizes.push(n) });
+      const counting = new JobWriter(store, () => fence, { maxInFlight: 1, maxBatch: 500, onBatch: (n) => sizes.push(n) });
       const jobs = Array.from({ length: 1_201 }, (_, i) => job('many', `b${String(i).padStart(4, '0')}`));
       await Promise.all(jobs.map((j) => counting.upsert(j)));
       assert.deepEqual(sizes, [1, 500, 500, 200]);
@@ -152,7 +152,8 @@ for (const kind of ['mysql', 'sqlite'] as DatabaseKind[]) {
     test('a failed statement fails every write in it with StoreUnavailableError', async () => {
       const missing = await JobStore.open({ ...databaseSettings(db), table: `${db.table}_missing` });
       try {
-        const writer = new JobWriter(missing, fence, { maxInFlight: 1 });
+        assert.equal((await missing.schemaState()).kind, 'missing');
+        const writer = new JobWriter(missing, () => fence, { maxInFlight: 1 });
         const results = await Promise.allSettled(['a', 'b', 'c'].map((body) => writer.upsert(job('fail', body))));
         for (const result of results) {
           assert.equal(result.status, 'rejected');

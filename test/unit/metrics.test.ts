@@ -26,6 +26,7 @@ function sources(overrides: Partial<MetricsSources> = {}): MetricsSources {
     dispatch: () => ({ running: 7, waiting: 9 }),
     lagSeconds: () => 1.5,
     loaded: () => true,
+    ownedShards: () => 64,
     ...overrides,
   };
 }
@@ -65,6 +66,7 @@ describe('Metrics', () => {
     assert.equal(sample(text, 'dalga_callbacks_waiting'), 9);
     assert.equal(sample(text, 'dalga_lag_seconds'), 1.5);
     assert.equal(sample(text, 'dalga_ready'), 1);
+    assert.equal(sample(text, 'dalga_owned_shards'), 64);
     assert.equal(sample(text, 'dalga_wheel_timers{level="0"}'), 4);
     assert.equal(sample(text, 'dalga_wheel_timers{level="1"}'), 0);
     assert.equal(sample(text, 'dalga_wheel_timers{level="2"}'), 5);

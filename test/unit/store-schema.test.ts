@@ -42,7 +42,7 @@ describe('store schema', () => {
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'dalga-schema-'));
     store = await JobStore.open({ kind: 'sqlite', file: join(dir, 'dalga.sqlite'), table: 'jobs' });
-    columns = new JobColumns(store.dataSource.entityMetadatas[0]);
+    columns = new JobColumns(store.dataSource.entityMetadatas[0], () => 7);
   });
 
   after(async () => {
@@ -54,7 +54,7 @@ describe('store schema', () => {
     assert.deepEqual(await store.schemaState(), { kind: 'missing' });
     const { created, migrations } = await store.upgradeSchema();
     assert.equal(created, true);
-    assert.equal(migrations.length, 5);
+    assert.equal(migrations.length, 6);
     assert.deepEqual(await store.schemaState(), { kind: 'current' });
     const runner = store.dataSource.createQueryRunner();
     try {
@@ -84,9 +84,15 @@ describe('store schema', () => {
 
   test('statement columns come from the metadata: created_at is insert-only, the key leads every UPDATE', () => {
     assert.deepEqual(
-      columns.all.map((c) => c.name),
+      columns.inserted.map((c) => c.name),
       store.dataSource.entityMetadatas[0].columns.map((c) => c.databaseName),
     );
+    // The shard is written (derived from the key), never read back into a Job.
+    assert.deepEqual(
+      columns.inserted.filter((c) => !columns.all.includes(c)).map((c) => c.name),
+      ['shard'],
+    );
+    assert.equal(columns.values(JOB, columns.inserted).at(-1), 7, "the shard from the store's shard map");
     assert.deepEqual(
       columns.keys.map((c) => c.name),
       ['path', 'body'],

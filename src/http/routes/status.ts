@@ -4,12 +4,13 @@ import type { Dispatcher } from '../../dispatch/dispatcher.js';
 import { lagSeconds } from '../../dispatch/lag.js';
 import type { JobService } from '../../jobs/job-service.js';
 import type { LoadProgress } from '../../load-progress.js';
+import type { ClusterStatus } from '../../app.js';
 
 export interface StatusDeps {
-  /** The jobs in memory, or null on a standby. */
-  scheduler: () => { service: JobService; dispatcher: Dispatcher } | null;
-  /** Instance id of the server holding the table's lease (null when nobody does). */
-  activeInstance: () => Promise<string | null>;
+  /** The jobs in memory (those of this server's shards). */
+  scheduler: () => { service: JobService; dispatcher: Dispatcher };
+  /** This server's shards and the live servers, by the last ownership round. */
+  cluster: () => ClusterStatus;
   clock: Clock;
   instanceId: string;
   version: string;
@@ -19,16 +20,13 @@ export interface StatusDeps {
   progress: LoadProgress;
 }
 
-const NO_JOBS = { total: 0, disabled: 0, failing: 0, writeBacksPending: 0 };
-const NO_DISPATCH = { running: 0, waiting: 0, oldestWaitingDue: null };
-
-/** GET /status: the counts an operator looks at first, and this server's role. */
+/** GET /status: the counts an operator looks at first, and this server's place in the cluster. */
 export function statusRoutes(router: Router, deps: StatusDeps): void {
-  router.get('/status', async (ctx) => {
+  router.get('/status', (ctx) => {
     const now = deps.clock.now();
     const scheduler = deps.scheduler();
-    const counts = scheduler?.service.counts() ?? NO_JOBS;
-    const dispatch = scheduler?.dispatcher.stats() ?? NO_DISPATCH;
+    const counts = scheduler.service.counts();
+    const dispatch = scheduler.dispatcher.stats();
     const { state, expected } = deps.progress;
     ctx.body = {
       total_jobs: counts.total,
@@ -42,15 +40,14 @@ export function statusRoutes(router: Router, deps: StatusDeps): void {
       version: deps.version,
       database: deps.database,
       state,
-      role: state === 'standby' ? 'standby' : 'active',
-      // Who fires the jobs: this server when active, another one when this is a standby.
-      active_instance: await deps.activeInstance().catch(() => null),
       // While loading, every job in memory came from the table (the API refuses changes until ready).
       loaded_jobs: state === 'loading' ? counts.total : deps.progress.loaded,
       // Rows counted when loading began: with loaded_jobs, how far boot has come.
       expected_jobs: expected,
       write_backs_pending: counts.writeBacksPending,
       uptime: (deps.clock.monotonic() - deps.startedAt) / 1000,
+      // The jobs above are this server's shards'; the others' are on their servers.
+      ...deps.cluster(),
     };
   });
 }

@@ -1,3 +1,4 @@
+import { clusterTables } from './cluster-tables.js';
 import type { DalgaMigrationClass } from './dalga-migration.js';
 import { jobAnchor } from './job-anchor.js';
 import { jobsTable } from './jobs-table.js';
@@ -7,7 +8,7 @@ import { runsTable } from './runs-table.js';
 
 export type { DalgaMigration } from './dalga-migration.js';
 
-/** Every schema step of a jobs table, oldest first. */
-export function jobMigrations(table: string): DalgaMigrationClass[] {
-  return [jobsTable(table), leaseTable(table), leaseWrites(table), jobAnchor(table), runsTable(table)];
+/** Every schema step of a jobs table, oldest first; `shards` is the shard count a new table gets. */
+export function jobMigrations(table: string, shards: number): DalgaMigrationClass[] {
+  return [jobsTable(table), leaseTable(table), leaseWrites(table), jobAnchor(table), runsTable(table), clusterTables(table, shards)];
 }
