@@ -67,7 +67,7 @@ async function main(): Promise<void> {
   }
 
   if (args['create-table']) {
-    const store = await JobStore.open(config.database);
+    const store = await JobStore.open(config.database, { shards: config.cluster.shards });
     try {
       const { created, migrations } = await store.upgradeSchema();
       const done = created ? 'created' : migrations.length > 0 ? `upgraded (${migrations.join(', ')}):` : 'already exists:';
