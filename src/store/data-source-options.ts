@@ -6,6 +6,7 @@ import { jobEntity } from './job.entity.js';
 import { runEntity } from './run.entity.js';
 import { jobMigrations } from './migrations/index.js';
 import { migrationsTableName } from './table-names.js';
+import { mysqlStreamOption } from './mysql-hosts.js';
 
 export function dataSourceOptions(settings: DatabaseSettings): DataSourceOptions {
   const schema = {
@@ -36,7 +37,8 @@ export function dataSourceOptions(settings: DatabaseSettings): DataSourceOptions
     // bound as a parameter, never spliced in.
     multipleStatements: true,
     poolSize: 64,
-    extra: { enableKeepAlive: true, keepAliveInitialDelay: 10_000 },
+    // TypeORM hands `extra` to mysql2's createPool: with several [mysql] hosts, the failover socket.
+    extra: { enableKeepAlive: true, keepAliveInitialDelay: 10_000, ...mysqlStreamOption(settings) },
     ...schema,
   };
 }
