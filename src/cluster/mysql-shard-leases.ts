@@ -1,5 +1,6 @@
 import mysql from 'mysql2/promise';
 import type { MysqlSettings } from '../config/config.js';
+import { mysqlConnectionOptions } from '../store/mysql-hosts.js';
 import { StoreUnavailableError } from '../store/store-errors.js';
 import { instancesTableName, shardsTableName } from '../store/table-names.js';
 import type { ShardClaim, WriteFence } from '../store/write-fence.js';
@@ -132,11 +133,8 @@ export class MysqlShardLeases implements ShardLeases {
   private async connect(): Promise<mysql.Connection> {
     if (this.connection) return this.connection;
     const connection = await mysql.createConnection({
-      host: this.settings.host,
-      port: this.settings.port,
-      user: this.settings.user,
-      password: this.settings.password,
-      database: this.settings.db,
+      // The host list: the first server that answers, the one that answered last first (a Galera cluster's nodes).
+      ...mysqlConnectionOptions(this.settings),
       connectTimeout: this.statementTimeoutMs,
       multipleStatements: true,
     });

@@ -17,10 +17,19 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-export interface MysqlSettings {
-  kind: 'mysql';
+/** One MySQL server to connect to. */
+export interface MysqlAddress {
   host: string;
   port: number;
+}
+
+export interface MysqlSettings {
+  kind: 'mysql';
+  /** The first of `hosts` (what a single-server setup reads). */
+  host: string;
+  port: number;
+  /** Every server of `[mysql] host`, in order, each with its port (`[mysql] port` where none is given). */
+  hosts: MysqlAddress[];
   db: string;
   table: string;
   user: string;
@@ -147,17 +156,55 @@ function httpBaseUrl(value: string): string {
   return url.href;
 }
 
+/** A `[mysql] host` entry before `[mysql] port` fills in a missing port. */
+interface HostEntry {
+  host: string;
+  port: number | undefined;
+}
+
+const HOST_NAME = /^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_])?$/;
+
+/** Two or more colons and nothing but hex digits and dots: an IPv6 address, whose colons are not a port's. */
+const BARE_IPV6 = /^[0-9A-Fa-f.]*:[0-9A-Fa-f.]*:[0-9A-Fa-f:.]*$/;
+
+/** One entry of the list: `host`, `host:port`, `[ipv6]`, `[ipv6]:port` or a bare IPv6 address (no port then). */
+function hostEntry(entry: string): HostEntry {
+  let host = entry;
+  let portText: string | undefined;
+  const bracketed = /^\[([0-9A-Fa-f:.]+)\](?::(.*))?$/.exec(entry);
+  if (bracketed) {
+    host = bracketed[1];
+    portText = bracketed[2];
+  } else if (!BARE_IPV6.test(entry)) {
+    const parts = entry.split(':');
+    if (parts.length > 2 || !HOST_NAME.test(parts[0])) throw new Error(`"${entry}" is not a host or host:port`);
+    [host, portText] = parts;
+  }
+  if (portText === undefined) return { host, port: undefined };
+  if (!/^\d+$/.test(portText) || Number(portText) < 1 || Number(portText) > 65535) {
+    throw new Error(`"${entry}": the port must be a whole number in 1..65535`);
+  }
+  return { host, port: Number(portText) };
+}
+
+/** `host[:port], host[:port], ...`: the servers to try in order (a Galera cluster's nodes, say). */
+function hostList(value: string): HostEntry[] {
+  const entries = value.split(',').map((entry) => entry.trim());
+  if (entries.some((entry) => entry === '')) throw new Error(`"${value}" has an empty entry`);
+  return entries.map(hostEntry);
+}
+
 /** `host:port` (an IPv6 host in brackets), or '' for the default. */
 function hostPort(value: string): string {
   if (value === '') return value;
-  const match = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(value);
-  if (!match || Number(match[2]) < 1 || Number(match[2]) > 65_535) throw new Error(`"${value}" is not host:port`);
+  const { port } = hostEntry(value);
+  if (port === undefined) throw new Error(`"${value}" is not host:port`);
   return value;
 }
 
 const SECTIONS = {
   mysql: {
-    host: { default: '127.0.0.1', parse: nonEmpty },
+    host: { default: [{ host: '127.0.0.1', port: undefined }] as HostEntry[], parse: hostList },
     port: { default: 3306, parse: integer(1, 65535) },
     db: { default: 'test', parse: nonEmpty },
     table: { default: 'dalga', parse: tableName },
@@ -240,6 +287,18 @@ function rejectUnknown(raw: RawConfig): void {
   }
 }
 
+function mysqlSettings(values: SectionValues<'mysql'>): MysqlSettings {
+  const { host, port, ...rest } = values;
+  const hosts = host.map((entry) => ({ host: entry.host, port: entry.port ?? port }));
+  const seen = new Set<string>();
+  for (const address of hosts) {
+    const key = `${address.host}:${address.port}`;
+    if (seen.has(key)) throw new ConfigError(`[mysql] host: ${key} is listed twice (an entry without a port uses [mysql] port = ${port})`);
+    seen.add(key);
+  }
+  return { kind: 'mysql', host: hosts[0].host, port: hosts[0].port, hosts, ...rest };
+}
+
 /** Validates raw sections into a Config. The presence of [mysql] selects MySQL; otherwise SQLite. */
 export function buildConfig(raw: RawConfig): Config {
   rejectUnknown(raw);
@@ -248,7 +307,7 @@ export function buildConfig(raw: RawConfig): Config {
   const endpoint = readSection(raw, 'endpoint');
   const jobs = readSection(raw, 'jobs');
   const cluster = readSection(raw, 'cluster');
-  const database: DatabaseSettings = raw.mysql ? { kind: 'mysql', ...readSection(raw, 'mysql') } : { kind: 'sqlite', ...readSection(raw, 'sqlite') };
+  const database: DatabaseSettings = raw.mysql ? mysqlSettings(readSection(raw, 'mysql')) : { kind: 'sqlite', ...readSection(raw, 'sqlite') };
   return {
     database,
     cluster,

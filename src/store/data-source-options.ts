@@ -6,6 +6,7 @@ import { jobEntity } from './job.entity.js';
 import { runEntity } from './run.entity.js';
 import { jobMigrations } from './migrations/index.js';
 import { migrationsTableName } from './table-names.js';
+import { mysqlStreamOption } from './mysql-hosts.js';
 
 /** `shards`: the shard count a table created by these options' migrations gets. */
 export function dataSourceOptions(settings: DatabaseSettings, shards: number): DataSourceOptions {
@@ -37,7 +38,8 @@ export function dataSourceOptions(settings: DatabaseSettings, shards: number): D
     // bound as a parameter, never spliced in.
     multipleStatements: true,
     poolSize: 64,
-    extra: { enableKeepAlive: true, keepAliveInitialDelay: 10_000 },
+    // TypeORM hands `extra` to mysql2's createPool: with several [mysql] hosts, the failover socket.
+    extra: { enableKeepAlive: true, keepAliveInitialDelay: 10_000, ...mysqlStreamOption(settings) },
     ...schema,
   };
 }

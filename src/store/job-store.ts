@@ -9,6 +9,7 @@ import { quoted, type Dialect, type SqlStatement } from './dialect.js';
 import { JobColumns, type JobColumn, type LastRunRecord } from './job-columns.js';
 import type { JobRow } from './job.entity.js';
 import { mysqlDialect } from './mysql-dialect.js';
+import { addressText } from './mysql-hosts.js';
 import { RunHistory } from './run-history.js';
 import { schemaState, upgradeSchema, type SchemaState } from './schema.js';
 import { sqliteDialect } from './sqlite-dialect.js';
@@ -385,7 +386,7 @@ export class JobStore {
 
 export function describe(settings: DatabaseSettings): string {
   return settings.kind === 'mysql'
-    ? `mysql://${settings.user}@${settings.host}:${settings.port}/${settings.db} table ${settings.table}`
+    ? `mysql://${settings.user}@${settings.hosts.map(addressText).join(',')}/${settings.db} table ${settings.table}`
     : `sqlite ${settings.file} table ${settings.table}`;
 }
 

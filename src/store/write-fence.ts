@@ -38,7 +38,9 @@ export function shardClaim(fence: Extract<WriteFence, { kind: 'shards' }>): {
       `UPDATE \`${fence.shardTable}\` SET writes = writes + 1 WHERE owner = ? AND (${match});\n` +
       `SET @dalga_fence = (ROW_COUNT() = ${claims.length})`,
     parameters: [fence.owner, ...claims.flatMap((claim) => [claim.shard, claim.epoch])],
-    condition: '@dalga_fence = 1',
+    // @@in_transaction: on Galera a certification abort in the middle of a multi-statement query can
+    // leave the rest of it running outside the (rolled back) transaction; then nothing may be written.
+    condition: '@dalga_fence = 1 AND @@in_transaction = 1',
     rows: claims.length,
   };
 }

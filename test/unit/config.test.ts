@@ -57,6 +57,7 @@ describe('config', () => {
       kind: 'mysql',
       host: '127.0.0.1',
       port: 3306,
+      hosts: [{ host: '127.0.0.1', port: 3306 }],
       db: 'test',
       table: 'dalga',
       user: 'root',
@@ -79,7 +80,53 @@ describe('config', () => {
     assert.equal(config.endpoint.baseUrl, 'http://127.0.0.1:9/hooks/', 'a base URL always ends with a slash');
   });
 
+  test('[mysql] host takes a list of servers, tried in order; an entry without a port uses [mysql] port', () => {
+    const mysql = (section: Record<string, string>) => {
+      const { database } = buildConfig({ mysql: section });
+      assert.equal(database.kind, 'mysql');
+      return database.kind === 'mysql' ? database : undefined;
+    };
+    const listed = mysql({ host: '10.0.0.1:3307, db-2.local ,10.0.0.3', port: '3310' });
+    assert.deepEqual(listed?.hosts, [
+      { host: '10.0.0.1', port: 3307 },
+      { host: 'db-2.local', port: 3310 },
+      { host: '10.0.0.3', port: 3310 },
+    ]);
+    assert.deepEqual([listed?.host, listed?.port], ['10.0.0.1', 3307], 'host and port are the first server');
+    assert.deepEqual(mysql({})?.hosts, [{ host: '127.0.0.1', port: 3306 }], 'the default is one server');
+    assert.deepEqual(mysql({ host: '[::1]:3307,::1,[fd00::2]' })?.hosts, [
+      { host: '::1', port: 3307 },
+      { host: '::1', port: 3306 },
+      { host: 'fd00::2', port: 3306 },
+    ]);
+    assert.deepEqual(loadConfig(undefined, { DALGA_MYSQL_HOST: 'a:1,b:2' }).database, {
+      kind: 'mysql',
+      host: 'a',
+      port: 1,
+      hosts: [
+        { host: 'a', port: 1 },
+        { host: 'b', port: 2 },
+      ],
+      db: 'test',
+      table: 'dalga',
+      user: 'root',
+      password: '',
+    });
+  });
+
   const bad: [string, string, RegExp][] = [
+    ['an empty host list entry', '[mysql]\nhost = a,,b\n', /^\[mysql\] host: "a,,b" has an empty entry$/],
+    ['a trailing comma in the host list', '[mysql]\nhost = a:3306,\n', /^\[mysql\] host: "a:3306," has an empty entry$/],
+    ['a bad port in the host list', '[mysql]\nhost = a:3306,b:99999\n', /^\[mysql\] host: "b:99999": the port must be a whole number in 1\.\.65535$/],
+    ['a port that is no number', '[mysql]\nhost = a:http\n', /^\[mysql\] host: "a:http": the port must be/],
+    ['an empty port', '[mysql]\nhost = a:\n', /^\[mysql\] host: "a:": the port must be/],
+    ['a host with a space', '[mysql]\nhost = a b:3306\n', /^\[mysql\] host: "a b:3306" is not a host or host:port$/],
+    ['a URL as host', '[mysql]\nhost = mysql://a:3306\n', /^\[mysql\] host: "mysql:\/\/a:3306" is not a host or host:port$/],
+    [
+      'a server listed twice',
+      '[mysql]\nhost = a:3306,b,a\nport = 3306\n',
+      /^\[mysql\] host: a:3306 is listed twice \(an entry without a port uses \[mysql\] port = 3306\)$/,
+    ],
     ['unknown key', '[jobs]\nmax_runing = 3\n', /\[jobs\] max_runing: unknown key/],
     ['unknown section', '[mysq]\nhost = x\n', /unknown section \[mysq\]/],
     ['not a number', '[listen]\nport = http\n', /\[listen\] port: "http" is not a whole number/],
