@@ -52,15 +52,16 @@ export interface DalgaStatus {
   instance_id: string;
   version: string;
   database: 'mysql' | 'sqlite';
-  /** standby: another server is active on the table; suspended: the lease cannot be renewed (database unreachable). */
-  state: 'standby' | 'loading' | 'ready' | 'suspended' | 'stopping';
-  role: 'active' | 'standby';
-  /** Instance id of the server that fires the jobs (holds the table's lease); null when none does. */
-  active_instance: string | null;
+  /** loading: joining the cluster and loading its first shards; suspended: the shard leases cannot be renewed (database unreachable). */
+  state: 'loading' | 'ready' | 'suspended' | 'stopping';
   loaded_jobs: number;
   expected_jobs: number | null;
   write_backs_pending: number;
   uptime: number;
+  /** The table's shards and this server's; the job counts above are this server's shards'. */
+  shards: { total: number; owned: number[]; loading: number[]; releasing: number[] };
+  /** The live servers on the table (by heartbeat), with the shards each holds. */
+  instances: { id: string; address: string; shards: number }[];
 }
 
 /** The body of a non-2xx answer from Dalga. */

@@ -147,6 +147,7 @@ export class ShardOwnership {
   async stop(): Promise<void> {
     this.stopping = true;
     this.stopped = true;
+    this.validUntil = -Infinity;
     for (const resolve of this.settledWaiters.splice(0)) resolve(); // a start cut short by a stop
     this.options.clock.clearTimeout(this.loop);
     this.options.clock.clearTimeout(this.lapse);

@@ -90,7 +90,7 @@ describe('the console at GET / in headless Chromium', { skip: chromiumMissing('c
     assert.match(response?.headers()['content-security-policy'] ?? '', /script-src 'nonce-/);
     assert.equal(await page.title(), 'Dalga console');
     await waitInPage(page, rowCount(20)); // the first page of 30 jobs
-    await waitInPage(page, textIs('role', 'active'));
+    await waitInPage(page, textIs('role', 'all shards'));
     assert.equal(await page.textContent('#state'), 'ready');
 
     await page.getByLabel('Search').fill('check');

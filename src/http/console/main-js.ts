@@ -30,10 +30,11 @@ async function loadStatus(now) {
   var s = status.data;
   setText('state', s.state);
   $('state').className = 'badge ' + (s.state === 'ready' ? 'good' : 'warn');
-  setText('role', s.role);
-  $('role').className = 'badge ' + (s.role === 'active' ? 'good' : 'warn');
-  var active = s.role === 'standby' ? ' · active: ' + (s.active_instance || 'none') : '';
-  setText('server', s.instance_id + ' · v' + s.version + ' · ' + s.total_jobs + ' jobs, ' + s.disabled_jobs + ' disabled, ' + s.running_jobs + ' running' + active);
+  var cluster = s.instances.length > 1 ? s.shards.owned.length + ' of ' + s.shards.total + ' shards' : 'all shards';
+  setText('role', cluster);
+  $('role').className = 'badge ' + (s.shards.owned.length > 0 ? 'good' : 'warn');
+  var others = s.instances.length > 1 ? ' · ' + s.instances.length + ' servers' : '';
+  setText('server', s.instance_id + ' · v' + s.version + ' · ' + s.total_jobs + ' jobs, ' + s.disabled_jobs + ' disabled, ' + s.running_jobs + ' running' + others);
   addSample(now, s.lag, answers[1].ok ? callbackCounts(answers[1].text) : null);
   drawCharts(now);
   return null;

@@ -22,7 +22,7 @@ export function consolePage(nonce: string, debugPage: boolean): string {
   <div class="brand">
     <h1>Dalga</h1>
     <span class="badge" id="state" title="this server's state">…</span>
-    <span class="badge" id="role" title="this server's role">…</span>
+    <span class="badge" id="role" title="the shards this server holds">…</span>
     <span class="dim" id="server"></span>
     ${wheelLink}
   </div>
