@@ -5,6 +5,7 @@
  * rest, and the jobs load unchanged (a NULL anchor reads as the job's next slot).
  */
 import assert from 'node:assert/strict';
+import { ShardMap } from '../../src/cluster/shard-map.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -59,7 +60,29 @@ const ALL_MIGRATIONS = [
   'LeaseWrites1764000000002',
   'JobAnchor1764000000003',
   'RunsTable1764000000004',
+  'ClusterTables1764000000005',
 ];
+
+/** Rows of a query, on either database. */
+async function queryRows<T>(db: TestDatabase, sql: string): Promise<T[]> {
+  if (db.kind === 'mysql') return (await mysqlQuery(sql)) as T[];
+  const sqlite = new Database(join(db.dir, 'dalga.sqlite'), { readonly: true });
+  try {
+    return sqlite.prepare(sql).all() as T[];
+  } finally {
+    sqlite.close();
+  }
+}
+
+/** Every row's shard is its key's (MySQL's CRC32 fills it on MySQL, the server's ShardMap on SQLite), out of the default 256. */
+async function assertShardsFilled(db: TestDatabase): Promise<void> {
+  const map = new ShardMap(256);
+  const rows = await queryRows<{ path: string; body: string; shard: number }>(db, `SELECT path, body, shard FROM \`${db.table}\``);
+  assert.equal(rows.length, Object.keys(EXPECTED).length);
+  for (const row of rows) assert.equal(Number(row.shard), map.of(row.path, row.body), `${row.path}/${row.body}`);
+  const shards = await queryRows<{ n: number }>(db, `SELECT COUNT(*) AS n FROM \`${db.table}_shards\``);
+  assert.equal(Number(shards[0].n), 256, 'the shard count is stored with the table');
+}
 
 /** The fixture's jobs as the API shows them; anchor is each job's next slot. */
 const EXPECTED: Record<string, Record<string, unknown>> = {
@@ -119,13 +142,22 @@ for (const kind of ['mysql', 'sqlite'] as DatabaseKind[]) {
           assert.equal(refused.code, 1, refused.stderr);
           assert.equal(
             refused.stderr,
-            `dalga: table test.${db.table} needs an upgrade (missing its migration history, JobAnchor1764000000003, RunsTable1764000000004): run "dalga -config <file> -create-table"\n`,
+            `dalga: table test.${db.table} needs an upgrade (missing its migration history, JobAnchor1764000000003, RunsTable1764000000004, ClusterTables1764000000005): run "dalga -config <file> -create-table"\n`,
           );
         }
         const upgrade = await runCli(['-config', config, '-create-table']);
         assert.equal(upgrade.code, 0, upgrade.stderr);
-        assert.match(upgrade.stdout, /^upgraded \(JobAnchor1764000000003, RunsTable1764000000004\): /);
+        assert.match(upgrade.stdout, /^upgraded \(JobAnchor1764000000003, RunsTable1764000000004, ClusterTables1764000000005\): /);
         assert.deepEqual(await migrationHistory(db), ALL_MIGRATIONS);
+        await assertShardsFilled(db);
+        if (kind === 'mysql') {
+          // A server of the previous release can neither take the old single lease nor write with its token.
+          const [lease] = (await mysqlQuery(`SELECT owner, expires_at > UTC_TIMESTAMP() AS held FROM \`${db.table}_lease\``)) as {
+            owner: string;
+            held: number;
+          }[];
+          assert.deepEqual({ owner: lease.owner, held: Number(lease.held) }, { owner: 'retired: sharded cluster', held: 1 });
+        }
         const again = await runCli(['-config', config, '-create-table']);
         assert.match(again.stdout, /^already exists: /);
 
@@ -156,7 +188,10 @@ describe('schema upgrade, other starting points', () => {
       const config = writeConfig(db, '');
       const upgrade = await runCli(['-config', config, '-create-table']);
       assert.equal(upgrade.code, 0, upgrade.stderr);
-      assert.match(upgrade.stdout, /^upgraded \(LeaseWrites1764000000002, JobAnchor1764000000003, RunsTable1764000000004\): /);
+      assert.match(
+        upgrade.stdout,
+        /^upgraded \(LeaseWrites1764000000002, JobAnchor1764000000003, RunsTable1764000000004, ClusterTables1764000000005\): /,
+      );
       const columns = (await mysqlQuery(`SHOW COLUMNS FROM \`${db.table}_lease\``)) as { Field: string }[];
       assert.ok(columns.some((c) => c.Field === 'writes'));
       // A history that lacks a step (as after a downgrade of the code): named in the refusal.
@@ -185,6 +220,7 @@ describe('schema upgrade, other starting points', () => {
         assert.equal(await dalga.stop(), 0);
       }
       assert.deepEqual(await migrationHistory(db), ALL_MIGRATIONS);
+      await assertShardsFilled(db);
     } finally {
       await db.drop();
     }
