@@ -101,7 +101,7 @@ export class Dalga {
       },
       mayStart: () => ownership().valid(),
       onWriteBackFailed: (error) => {
-        if (!(error instanceof NotActiveError)) ownership().refresh();
+        if (!(error instanceof NotActiveError)) ownership().distrust();
       },
     });
     const dalga = this;

@@ -128,6 +128,17 @@ export class ShardOwnership {
     return new Promise((resolve) => this.settledWaiters.push(resolve));
   }
 
+  /**
+   * A write failed for want of the database: stop trusting the leases now rather than when they run
+   * out, since every callback made from here on could not be recorded and the next owner would
+   * repeat it. The next successful round trusts them again.
+   */
+  distrust(): void {
+    if (!this.valid()) return;
+    this.validUntil = -Infinity;
+    this.watchLapse();
+  }
+
   /** A write was fenced: run a round now rather than at the next tick. */
   refresh(): void {
     if (this.roundRunning) this.again = true;
@@ -299,7 +310,7 @@ export class ShardOwnership {
   /** Tells onValidity when the local deadline passes without a renewal, and when a round renews again. */
   private watchLapse(): void {
     this.options.clock.clearTimeout(this.lapse);
-    if (!this.wasValid) {
+    if (!this.wasValid && this.valid()) {
       this.wasValid = true;
       this.options.onValidity?.(true);
     }

@@ -95,7 +95,7 @@ interface Server {
   lostCount: number;
 }
 
-function server(table: LeaseTable, id: string): Server {
+function server(table: LeaseTable, id: string, onValidity?: (valid: boolean) => void): Server {
   const leases = new FakeLeases(table, id);
   const loaded = new Set<number>();
   const s: Server = { id, leases, loaded, lostCount: 0, ownership: undefined as unknown as ShardOwnership };
@@ -106,6 +106,7 @@ function server(table: LeaseTable, id: string): Server {
     clock: table.clock,
     now: () => table.clock.monotonic(),
     leaseMs: LEASE_MS,
+    onValidity,
     owner: {
       acquired: async (shards) => {
         for (const shard of shards) loaded.add(shard);
@@ -235,6 +236,21 @@ describe('ShardOwnership', () => {
     await b.ownership.stop();
     await run(clock, 600, [a, b]);
     assert.equal(a.loaded.size, SHARDS);
+  });
+
+  test('distrust (a write-back failed): nothing is trusted until the next round renews', async () => {
+    const clock = new FakeClock(0);
+    const table = new LeaseTable(clock);
+    const validity: boolean[] = [];
+    const a = server(table, 'a', (valid) => validity.push(valid));
+    await a.ownership.start();
+    a.ownership.distrust();
+    assert.equal(a.ownership.valid(), false);
+    await clock.advanceAsync(1);
+    assert.deepEqual(validity, [true, false]);
+    await clock.advanceAsync(500);
+    assert.equal(a.ownership.valid(), true);
+    assert.deepEqual(validity, [true, false, true]);
   });
 
   test('a write fence names the epochs held; a shard not held gets an epoch no row has', async () => {
