@@ -181,9 +181,10 @@ export class JobService {
     for (const shard of shards) this.shards.set(shard, 'loading');
     const stillLoading = (shard: number) => this.shards.generation(shard) === generations.get(shard);
     try {
+      // A row's shard is computed only once a shard was dropped during the load (rare; a hash per row is not free).
+      const drops = this.shards.drops;
       return await this.store.loadShards(all ? null : shards, (job) => {
-        const shard = this.gate.map.of(job.path, job.body);
-        if (stillLoading(shard)) this.loadJob(job);
+        if (this.shards.drops === drops || stillLoading(this.gate.map.of(job.path, job.body))) this.loadJob(job);
       });
     } catch (error) {
       this.dropShards(shards.filter(stillLoading)); // taken again, a later round loads it afresh

@@ -23,6 +23,8 @@ export class ShardStates {
   private readonly generations: Uint32Array;
   private readonly busy: Int32Array;
   private readonly idleWaiters = new Map<number, (() => void)[]>();
+  /** Shards that left memory so far: while it stands still, nothing loading was dropped. */
+  drops = 0;
 
   constructor(readonly map: ShardMap) {
     this.states = new Uint8Array(map.count);
@@ -52,6 +54,7 @@ export class ShardStates {
 
   set(shard: number, state: ShardState): void {
     if (state === 'absent' && this.states[shard] !== 0) {
+      this.drops++;
       this.generations[shard]++;
       this.busy[shard] = 0; // the stale work's ends are ignored (begun in an older generation)
       this.wake(shard);
