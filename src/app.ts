@@ -308,8 +308,8 @@ export class Dalga {
     log.info(
       {
         jobs: this.progress.loaded,
-        shards: shards.length,
         ms: Math.round(this.clock.monotonic() - started),
+        shards: shards.length,
         database: describe(this.options.config.database),
       },
       'ready',
