@@ -43,7 +43,9 @@ export function errorMiddleware(log: Logger) {
       }
     } catch (error) {
       const status = statusOf(error);
-      if (status >= 500) log.error({ err: error, method: ctx.method, path: ctx.path }, 'request failed');
+      // A 503 is an answer by design (a shard between servers, the database away): one line, no stack.
+      if (status === 503) log.warn({ err: (error as Error).message, method: ctx.method, path: ctx.path }, 'request not served now');
+      else if (status >= 500) log.error({ err: error, method: ctx.method, path: ctx.path }, 'request failed');
       ctx.status = status;
       ctx.body = { error: status === 500 ? 'internal error' : (error as Error).message };
       if ((error as { status?: unknown })?.status === 501) ctx.body = { error: `method ${ctx.method} is not supported` };
