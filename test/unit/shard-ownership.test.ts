@@ -138,6 +138,18 @@ async function run(clock: FakeClock, ms: number, servers: Server[]): Promise<voi
   }
 }
 
+/** Two servers on one table, settled (each holds its share). */
+async function twoServers(): Promise<{ clock: FakeClock; a: Server; b: Server }> {
+  const clock = new FakeClock(0);
+  const table = new LeaseTable(clock);
+  const a = server(table, 'a');
+  const b = server(table, 'b');
+  await a.ownership.start();
+  await b.ownership.start();
+  await run(clock, 3_000, [a, b]);
+  return { clock, a, b };
+}
+
 describe('rendezvous', () => {
   const ids = ['a', 'b', 'c'];
 
@@ -181,13 +193,7 @@ describe('ShardOwnership', () => {
   });
 
   test('a server that cannot reach the database stops trusting its leases before anyone takes them; back, it drops what it lost and rebalances', async () => {
-    const clock = new FakeClock(0);
-    const table = new LeaseTable(clock);
-    const a = server(table, 'a');
-    const b = server(table, 'b');
-    await a.ownership.start();
-    await b.ownership.start();
-    await run(clock, 3_000, [a, b]);
+    const { clock, a, b } = await twoServers();
     const bHad = b.loaded.size;
     b.leases.down = true;
     // Until the lease runs out nobody takes b's shards; b stops trusting them 500 ms before.
@@ -204,13 +210,7 @@ describe('ShardOwnership', () => {
   });
 
   test('a server back before its leases ran out keeps its shards', async () => {
-    const clock = new FakeClock(0);
-    const table = new LeaseTable(clock);
-    const a = server(table, 'a');
-    const b = server(table, 'b');
-    await a.ownership.start();
-    await b.ownership.start();
-    await run(clock, 3_000, [a, b]);
+    const { clock, a, b } = await twoServers();
     const had = [...b.loaded].sort();
     b.leases.down = true;
     await run(clock, 1_200, [a, b]);
@@ -222,13 +222,7 @@ describe('ShardOwnership', () => {
   });
 
   test('leave and stop: the heartbeat goes first, the shards go to the others at their next round', async () => {
-    const clock = new FakeClock(0);
-    const table = new LeaseTable(clock);
-    const a = server(table, 'a');
-    const b = server(table, 'b');
-    await a.ownership.start();
-    await b.ownership.start();
-    await run(clock, 3_000, [a, b]);
+    const { clock, a, b } = await twoServers();
     await b.ownership.leave();
     await run(clock, 1_000, [a, b]);
     assert.ok(b.loaded.size > 0, 'b keeps its shards while it drains');
