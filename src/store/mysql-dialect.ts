@@ -3,8 +3,14 @@ import { parameterRows, quoted, type Dialect } from './dialect.js';
 import { errorText, FencedError, isServerRefusal, StoreUncertainError, StoreUnavailableError } from './store-errors.js';
 import { shardClaim } from './write-fence.js';
 
-/** Tries of one write that keeps hitting deadlocks (or Galera certification conflicts) before it fails. */
+/** Tries of one write that keeps hitting deadlocks (or Galera certification conflicts, or not-ready nodes) before it fails. */
 const DEADLOCK_ATTEMPTS = 3;
+/**
+ * Refusals that say nothing about the write itself, so that running it again may succeed: a
+ * deadlock or certification conflict, and a Galera node not ready for statements (the host list
+ * sends the next connection to another node, see mysql-hosts.ts).
+ */
+const RETRIED = new Set(['ER_LOCK_DEADLOCK', 'ER_UNKNOWN_COM_ERROR']);
 
 /**
  * The part of mysql2's (callback API) connection the boot load uses. TypeORM's QueryRunner hands
@@ -50,7 +56,7 @@ export const mysqlDialect: Dialect = {
    * round trips (a server paused in the middle would otherwise hold the shard rows' locks and keep
    * another server from taking them over). The claim statement comes first: it locks the shard
    * rows in shard order, so fenced writes never deadlock one another. A deadlock or a Galera certification conflict rolled the
-   * transaction back whole: it is run again, a few times at most.
+   * transaction back whole, and a node not ready refused it whole: it is run again, a few times at most.
    *
    * What the caller may assume when it fails: a refusal or error from the database (the
    * transaction is rolled back) or a connection that could not be had changed nothing
@@ -84,7 +90,8 @@ export const mysqlDialect: Dialect = {
           }
           // The server refused a statement: the transaction is left open on this connection.
           await runner.query('ROLLBACK').catch(() => {});
-          if (attempt < DEADLOCK_ATTEMPTS && (driverError as { code?: unknown }).code === 'ER_LOCK_DEADLOCK') continue;
+          const code = (driverError as { code?: unknown }).code;
+          if (attempt < DEADLOCK_ATTEMPTS && typeof code === 'string' && RETRIED.has(code)) continue;
           throw new StoreUnavailableError(`database error: ${errorText(driverError)}`);
         }
         // START TRANSACTION, claim, SET, the first write, the others, COMMIT.

@@ -10,10 +10,17 @@
  * goes down the list from there; a connection lost by the server (crash, shutdown, network) sends
  * the next ones to the following server first. With a single server nothing of this is used:
  * mysql2 connects as it always did.
+ *
+ * A Galera node outside the primary component (or not synced yet) greets too, and then refuses
+ * every statement with errno 1047 (mysql-error-watch.ts). The first such refusal marks the server
+ * unusable: new connections try the next one first, and every connection to it is closed once the
+ * refusal has reached its caller (a pool would otherwise keep handing them out), so the caller's
+ * retry runs on another server.
  */
 import net from 'node:net';
 import { Duplex } from 'node:stream';
 import type { MysqlAddress, MysqlSettings } from '../config/config.js';
+import { ER_UNKNOWN_COM_ERROR, MysqlErrorWatch } from './mysql-error-watch.js';
 
 /** A share of the connect timeout below this is too short for a greeting from a busy server. */
 const MIN_ATTEMPT_MS = 250;
@@ -49,6 +56,8 @@ export function addressText({ host, port }: MysqlAddress): string {
 export class MysqlHostList {
   /** Index of the server to try first. */
   private preferred = 0;
+  /** The connections attached to a server, by its index: closed when it refuses statements. */
+  private readonly attached = new Map<number, Set<FailoverSocket>>();
 
   constructor(readonly hosts: readonly MysqlAddress[]) {
     if (hosts.length === 0) throw new Error('MysqlHostList: no hosts');
@@ -68,8 +77,26 @@ export class MysqlHostList {
   }
 
   /** @internal A connection to hosts[index] was greeted. */
-  answered(index: number): void {
+  answered(index: number, socket: FailoverSocket): void {
     this.preferred = index;
+    let sockets = this.attached.get(index);
+    if (sockets === undefined) this.attached.set(index, (sockets = new Set()));
+    sockets.add(socket);
+  }
+
+  /** @internal That connection to hosts[index] is closed. */
+  detached(index: number, socket: FailoverSocket): void {
+    this.attached.get(index)?.delete(socket);
+  }
+
+  /**
+   * @internal hosts[index] refused a statement as a node not ready for them: new connections try
+   * the next server first, and every connection to this one is closed (each fails what it has in
+   * flight, which the node would refuse too).
+   */
+  unusable(index: number): void {
+    this.lost(index);
+    for (const socket of [...(this.attached.get(index) ?? [])]) socket.retire();
   }
 
   /** @internal The server closed a connection to hosts[index]: new connections try the next one first. */
@@ -133,6 +160,7 @@ class FailoverSocket extends Duplex {
   private attempt: { socket: net.Socket; timer: NodeJS.Timeout } | null = null;
   private pendingWrite: { chunk: Buffer; callback: (error?: Error | null) => void } | null = null;
   private readonly failures: { address: string; reason: string; code: string }[] = [];
+  private readonly watch = new MysqlErrorWatch(ER_UNKNOWN_COM_ERROR);
   /** Set once this side ends or destroys the stream, or the server is lost: a close after that is no (new) lost server. */
   private closing = false;
 
@@ -187,10 +215,12 @@ class FailoverSocket extends Duplex {
   private attach(socket: net.Socket, index: number, greeting: Buffer): void {
     this.upstream = socket;
     this.upstreamIndex = index;
-    this.list.answered(index);
+    this.list.answered(index, this);
     if (this.keepAliveMs !== null) socket.setKeepAlive(true, this.keepAliveMs);
     socket.on('data', (chunk: Buffer) => {
+      const refused = this.watch.serverBytes(chunk);
       if (!this.push(chunk)) socket.pause();
+      if (refused) this.list.unusable(index);
     });
     socket.on('end', () => {
       this.serverLost();
@@ -204,6 +234,7 @@ class FailoverSocket extends Duplex {
       this.serverLost();
       this.destroy();
     });
+    this.watch.serverBytes(greeting);
     if (!this.push(greeting)) socket.pause();
     const pending = this.pendingWrite;
     this.pendingWrite = null;
@@ -212,10 +243,24 @@ class FailoverSocket extends Duplex {
 
   /** A write the server's reset fails is a lost server too, and it is noticed here first (before the socket's 'error'). */
   private forward(socket: net.Socket, chunk: Buffer, callback: (error?: Error | null) => void): void {
+    this.watch.clientBytes(chunk);
     socket.write(chunk, (error) => {
       if (error) this.serverLost();
       callback(error);
     });
+  }
+
+  /**
+   * @internal Closes this connection to a server that refuses statements. Once the refusal has been
+   * read (mysql2 reads pushed bytes at once unless it paused the stream), so that its caller gets
+   * the server's error rather than a lost connection; otherwise after a polite end, which lets the
+   * server's answers arrive first.
+   */
+  retire(): void {
+    if (this.closing) return;
+    this.closing = true;
+    if (this.readableLength === 0) this.destroy();
+    else this.upstream?.end();
   }
 
   /** The server ended, reset or failed the connection (before this side closed it): a lost server. */
@@ -246,6 +291,7 @@ class FailoverSocket extends Duplex {
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
     this.closing = true;
+    if (this.upstreamIndex >= 0) this.list.detached(this.upstreamIndex, this);
     this.abandonAttempt();
     this.upstream?.destroy();
     callback(error);

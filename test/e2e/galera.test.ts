@@ -5,13 +5,14 @@ import { DataSource } from 'typeorm';
 import { buildConfig, type MysqlSettings } from '../../src/config/config.js';
 import { dataSourceOptions } from '../../src/store/data-source-options.js';
 import { mysqlConnectionOptions } from '../../src/store/mysql-hosts.js';
+import { eventually } from '../helpers/eventually.js';
 import { GaleraCluster, skipUnlessGalera } from '../helpers/galera-cluster.js';
 
 /**
  * What Dalga relies on from a Galera cluster, at the database level: writes on one node are read
  * on another, a conflicting concurrent transaction fails with a deadlock error (which Dalga's
  * write retries), two nodes of three go on without the third, and a [mysql] host list of the
- * nodes moves to a live node. Nodes are numbered from 0.
+ * nodes moves to a live node, and away from a node outside the primary component. Nodes are numbered from 0.
  */
 describe('a 3-node Galera cluster', { skip: skipUnlessGalera() }, () => {
   let cluster: GaleraCluster;
@@ -119,6 +120,49 @@ describe('a 3-node Galera cluster', { skip: skipUnlessGalera() }, () => {
       ],
     );
     assert.equal(await cluster.clusterSize(1), 3);
+  });
+
+  test('[mysql] host listing the three nodes: a node cut off from the primary component (errno 1047) is left for the next node', async () => {
+    const { database } = buildConfig({ mysql: { host: cluster.hostList, db: cluster.database, user: cluster.user, password: cluster.password } });
+    const settings = database as MysqlSettings;
+    const ports = cluster.nodes.map((node) => node.port);
+    // A statement that reads a table: a node that is not ready still answers SELECT @@port alone.
+    const nodeOf = async (): Promise<number> =>
+      ports.indexOf(Number(((await dataSource.query('SELECT @@port AS port, COUNT(*) AS n FROM item')) as { port: number }[])[0].port));
+
+    const dataSource = new DataSource(dataSourceOptions(settings, 16));
+    await dataSource.initialize();
+    try {
+      // Several pooled connections to node 0, as a busy server has.
+      assert.deepEqual(await Promise.all([nodeOf(), nodeOf(), nodeOf(), nodeOf()]), [0, 0, 0, 0]);
+      // Galera's own switch: node 0 drops its group connections and, a few seconds later, finds itself non-primary.
+      await cluster.query(0, "SET GLOBAL wsrep_provider_options = 'gmcast.isolate=1'");
+      await eventually(
+        async () => ((await cluster.query(0, "SHOW STATUS LIKE 'wsrep_ready'")) as { Value: string }[])[0].Value,
+        (ready) => ready === 'OFF',
+        'node 0 not ready',
+        30_000,
+      );
+
+      await assert.rejects(
+        nodeOf(),
+        (error: Error & { driverError?: { errno?: number } }) => {
+          assert.equal(error.driverError?.errno, 1047, error.message);
+          return true;
+        },
+        'the first statement on node 0 is refused: the node still greets and logs in',
+      );
+      const after = await Promise.all([nodeOf(), nodeOf(), nodeOf(), nodeOf(), nodeOf(), nodeOf()]);
+      assert.deepEqual(after, [1, 1, 1, 1, 1, 1], 'every statement after it runs on node 1: no pooled connection to node 0 is handed out again');
+      const single = await mysql.createConnection({ ...mysqlConnectionOptions(settings), connectTimeout: 5_000 });
+      connections.push(single);
+      const [rows] = await single.query<mysql.RowDataPacket[]>('SELECT @@port AS port, COUNT(*) AS n FROM item');
+      assert.equal(rows[0].port, ports[1], 'a new connection of the same list goes to node 1 too');
+    } finally {
+      await dataSource.destroy();
+      await cluster.query(0, "SET GLOBAL wsrep_provider_options = 'gmcast.isolate=0'");
+      await cluster.waitSynced();
+    }
   });
 
   test('[mysql] host listing the three nodes: when the node in use is killed, the next queries go to another node', async () => {
