@@ -14,6 +14,9 @@ const REQUEST_HEADERS = ['authorization', 'content-type', 'content-length', 'con
 /** Response headers passed back. */
 const RESPONSE_HEADERS = ['content-type', 'retry-after', ANSWERED_BY];
 
+/** How long an idle connection to another server is kept: under the 5 s after which Node's server closes it. */
+const IDLE_SOCKET_MS = 4_000;
+
 /** `/jobs/<path>/<body>` and what hangs below it (`/runs`, `/slots`): the routes of one job. */
 const JOB_ROUTE = /^\/jobs\/([^/]+)\/([^/]+)(?:\/(?:runs|slots))?$/;
 
@@ -34,7 +37,11 @@ export interface ForwardingDeps {
  * Requests for shards served here, and everything that is not one job's, go on to the routes.
  */
 export function requestForwarding(deps: ForwardingDeps) {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+  // An idle socket is closed here before the owner's server closes it (Node's keep-alive timeout:
+  // 5 s): reused as the owner closes it, a request fails with ECONNRESET, a needless 503. Node 20's
+  // agent follows the owner's Keep-Alive hint only when given a timeout of its own; it never ends
+  // a request in flight.
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 64, timeout: IDLE_SOCKET_MS });
   return async (ctx: Context, next: Next): Promise<void> => {
     ctx.set(ANSWERED_BY, deps.instanceId);
     const match = JOB_ROUTE.exec(ctx.path);

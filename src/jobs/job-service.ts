@@ -148,6 +148,8 @@ export class JobService {
   /** Keys whose last API write timed out: the database may or may not have it. */
   private readonly uncertain = new Set<string>();
   private reconciling: unknown = null;
+  /** Keys that came due while their shard was loading (the API and firing wait for it to be ready). */
+  private readonly dueWhileLoading = new Set<string>();
   /** Keys whose callback is in flight or whose outcome is not yet written; outlives a DELETE. */
   private readonly running = new Set<string>();
   /** The wall clock's backward steps so far, in ms (<= 0). */
@@ -191,6 +193,18 @@ export class JobService {
       throw error;
     } finally {
       for (const shard of shards) if (stillLoading(shard)) this.shards.set(shard, 'ready');
+      this.placeDueWhileLoading();
+    }
+  }
+
+  /** Puts back on the wheel the jobs that came due while their shard was loading (those of shards loaded by now). */
+  private placeDueWhileLoading(): void {
+    for (const key of this.dueWhileLoading) {
+      const state = this.shards.state(this.shards.ofKey(key));
+      if (state === 'loading') continue; // another load, still running
+      this.dueWhileLoading.delete(key);
+      const id = this.table.idOf(key);
+      if (state === 'ready' && id !== undefined) this.place(id);
     }
   }
 
@@ -336,7 +350,13 @@ export class JobService {
     const key = this.table.keyOf(id);
     if (key === undefined || this.running.has(key) || this.uncertain.has(key)) return null;
     const shard = this.shards.ofKey(key);
-    if (this.shards.state(shard) !== 'ready') return null; // being handed over: its jobs leave memory soon
+    const state = this.shards.state(shard);
+    if (state !== 'ready') {
+      // Off the wheel now: a job of a shard still loading goes back on it once the shard is ready;
+      // one being handed over leaves memory soon.
+      if (state === 'loading') this.dueWhileLoading.add(key);
+      return null;
+    }
     const nextRun = this.table.nextRun(id);
     if (nextRun === null) return null;
     if (nextRun > this.clock.now()) {
