@@ -12,7 +12,7 @@ export interface BenchArgs {
 
 export const USAGE = `usage: npm run bench [-- --quick] [--only=wheel,boot,...] [--server=auto|dist|tsx] [--profile] [--save-baseline]
 
-  --quick          CI-sized run (under 3 minutes); default is the full run
+  --quick          CI-sized run (under 5 minutes); default is the full run
   --only=a,b       run only these scenarios (wheel, boot, boot-sqlite, precision, precision-1m, burst,
                    api-writes, api-reads, soak, cluster-fire, cluster-forwarding, cluster-boot,
                    cluster-rebalance; full mode only: boot-10m, precision-10m)
