@@ -19,12 +19,32 @@ import { apiReads } from './scenarios/api-reads.js';
 import { apiWrites } from './scenarios/api-writes.js';
 import { boot, boot10m, bootSqlite } from './scenarios/boot.js';
 import { burst } from './scenarios/burst.js';
+import { clusterBoot } from './scenarios/cluster-boot.js';
+import { clusterFire } from './scenarios/cluster-fire.js';
+import { clusterForwarding } from './scenarios/cluster-forwarding.js';
+import { clusterRebalance } from './scenarios/cluster-rebalance.js';
 import { precision, precision10m, precision1m } from './scenarios/precision.js';
 import { soak } from './scenarios/soak.js';
 import { wheel } from './scenarios/wheel.js';
 
 // The 10 M scenarios come last in a full run: each fills (and drops) a 10 M-row table.
-const SCENARIOS: Scenario[] = [wheel, boot, bootSqlite, precision, precision1m, burst, apiWrites, apiReads, soak, boot10m, precision10m];
+const SCENARIOS: Scenario[] = [
+  wheel,
+  boot,
+  bootSqlite,
+  precision,
+  precision1m,
+  burst,
+  apiWrites,
+  apiReads,
+  soak,
+  clusterFire,
+  clusterForwarding,
+  clusterBoot,
+  clusterRebalance,
+  boot10m,
+  precision10m,
+];
 
 const log = (line: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
 

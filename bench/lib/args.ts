@@ -12,9 +12,10 @@ export interface BenchArgs {
 
 export const USAGE = `usage: npm run bench [-- --quick] [--only=wheel,boot,...] [--server=auto|dist|tsx] [--profile] [--save-baseline]
 
-  --quick          CI-sized run (under 3 minutes); default is the full run
+  --quick          CI-sized run (under 5 minutes); default is the full run
   --only=a,b       run only these scenarios (wheel, boot, boot-sqlite, precision, precision-1m, burst,
-                   api-writes, api-reads, soak; full mode only: boot-10m, precision-10m)
+                   api-writes, api-reads, soak, cluster-fire, cluster-forwarding, cluster-boot,
+                   cluster-rebalance; full mode only: boot-10m, precision-10m)
   --server=KIND    how the server and workers run: auto (build with tsc, use dist/), dist (as built), tsx
   --profile        run the server under --cpu-prof and print its hottest functions per scenario
   --save-baseline  write the ratios of this (full) run to bench/results/baseline.json`;

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { liveChildren } from './child.js';
 import { monotonicUs, sleep } from './clock.js';
 import { mysqlIni } from './mysql-connection.js';
-import { memoryOf } from './proc.js';
+import { cpuMsOf, memoryOf } from './proc.js';
 import { nodeCommand, ROOT, type Runtime } from './runtime.js';
 
 export interface DalgaServerOptions {
@@ -23,6 +23,8 @@ export interface DalgaServerOptions {
   /** Write a V8 CPU profile (--cpu-prof) into dir; read it with cpuProfile() after stop(). */
   cpuProfile?: boolean;
   readyTimeoutMs?: number;
+  /** Names this server's config and log files (several servers of a cluster share a table); default the table. */
+  name?: string;
 }
 
 /** How long a server loading `jobs` rows may take to be ready: 5 min, more for tables past 5 M rows (10 M on today's code may take minutes). */
@@ -73,21 +75,31 @@ export class DalgaServer {
     readonly url: string,
     readonly logFile: string,
     private readonly dir: string,
+    /** performance.now() at spawn. */
+    private readonly startedAt: number,
   ) {
     this.spawnedAtUs = monotonicUs();
     this.exited = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
   }
 
   static async start(options: DalgaServerOptions): Promise<DalgaServer> {
+    const server = await DalgaServer.spawn(options);
+    await server.waitReady(options.readyTimeoutMs ?? 300_000);
+    return server;
+  }
+
+  /** Starts the process and returns at once (readyMs stays NaN until waitReady). */
+  static async spawn(options: DalgaServerOptions): Promise<DalgaServer> {
     const port = await freePort();
-    const config = join(options.dir, `dalga-${options.table}.ini`);
+    const name = options.name ?? options.table;
+    const config = join(options.dir, `dalga-${name}.ini`);
     writeFileSync(
       config,
       `${options.sqliteFile ? `[sqlite]\nfile = ${options.sqliteFile}\ntable = ${options.table}\n` : mysqlIni(options.table)}\n[listen]\nhost = 127.0.0.1\nport = ${port}\n\n` +
         `[endpoint]\nbaseurl = ${options.endpointBaseUrl}\ntimeout = ${options.endpointTimeout ?? 10}\n\n` +
         `[jobs]\nmax_running = ${options.maxRunning ?? 100}\n`,
     );
-    const logFile = join(options.dir, `dalga-${options.table}.log`);
+    const logFile = join(options.dir, `dalga-${name}.log`);
     const log = openSync(logFile, 'a');
     const flags = options.cpuProfile ? ['--cpu-prof', `--cpu-prof-dir=${options.dir}`] : [];
     const { command, args, env } = nodeCommand(options.runtime, 'src/cli.ts', ['-config', config], flags);
@@ -95,19 +107,27 @@ export class DalgaServer {
     const child = spawn(command, args, { cwd: ROOT, env, stdio: ['ignore', log, log] });
     closeSync(log);
     liveChildren.add(child);
-    const server = new DalgaServer(child, `http://127.0.0.1:${port}`, logFile, options.dir);
-    const deadline = Date.now() + (options.readyTimeoutMs ?? 300_000);
+    return new DalgaServer(child, `http://127.0.0.1:${port}`, logFile, options.dir, started);
+  }
+
+  /** Polls /readyz every 20 ms until 200; sets readyMs (spawn to ready). */
+  async waitReady(timeoutMs = 300_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
     let exitCode: number | null | undefined;
-    void server.exited.then((code) => (exitCode = code));
+    void this.exited.then((code) => (exitCode = code));
     for (;;) {
-      const ready = await httpGet(`${server.url}/readyz`, 2_000).catch(() => null);
+      const ready = await httpGet(`${this.url}/readyz`, 2_000).catch(() => null);
       if (ready?.status === 200) break;
-      if (exitCode !== undefined) throw new Error(`dalga exited with ${exitCode} before it was ready:\n${server.logTail()}`);
-      if (Date.now() > deadline) throw new Error(`dalga not ready after ${options.readyTimeoutMs ?? 300_000} ms:\n${server.logTail()}`);
+      if (exitCode !== undefined) throw new Error(`dalga exited with ${exitCode} before it was ready:\n${this.logTail()}`);
+      if (Date.now() > deadline) throw new Error(`dalga not ready after ${timeoutMs} ms:\n${this.logTail()}`);
       await sleep(20);
     }
-    server.readyMs = performance.now() - started;
-    return server;
+    this.readyMs = performance.now() - this.startedAt;
+  }
+
+  /** CPU time (user + system) of the process so far, ms (NaN once it has exited). */
+  cpuMs(): number {
+    return cpuMsOf(this.pid) ?? NaN;
   }
 
   get pid(): number {

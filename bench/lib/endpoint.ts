@@ -9,6 +9,8 @@ export interface Arrival {
   /** Dalga-Sched, ms. */
   sched: number;
   attempt: number;
+  /** Dalga-Instance: the server that fired it. */
+  instance: string;
   /** Arrival (request headers received), ms since the epoch, sub-millisecond. */
   at: number;
 }
@@ -42,7 +44,13 @@ export class BenchEndpoint {
       const sched = typeof schedHeader === 'string' ? Date.parse(schedHeader) : NaN;
       if (!Number.isNaN(sched)) this.lags.push(at - sched);
       if (this.keep || this.onArrival) {
-        const arrival: Arrival = { path: req.url ?? '', sched, attempt: Number(req.headers['dalga-attempt'] ?? 0), at };
+        const arrival: Arrival = {
+          path: req.url ?? '',
+          sched,
+          attempt: Number(req.headers['dalga-attempt'] ?? 0),
+          instance: String(req.headers['dalga-instance'] ?? ''),
+          at,
+        };
         if (this.keep) this.arrivals.push(arrival);
         this.onArrival?.(arrival);
       }

@@ -17,6 +17,9 @@ export interface JobRowSpec {
 export const COLUMNS =
   'path, body, `interval`, cron, location, one_off, next_run, next_sched, triggered_at, attempts, last_run, last_status, last_error, created_at, updated_at';
 
+/** COLUMNS and the job's shard (rowValues with a shard): a cluster's servers load their shards by that column. */
+export const COLUMNS_WITH_SHARD = `${COLUMNS}, shard`;
+
 /** DATETIME(3) literal in UTC. */
 export function sqlTime(ms: number): string {
   const iso = new Date(ms).toISOString();
@@ -30,8 +33,10 @@ function literal(text: string | null): string {
   return `'${text}'`;
 }
 
-export function rowValues(row: JobRowSpec): string {
+/** The row in the order of COLUMNS, or of COLUMNS_WITH_SHARD when a shard is given. */
+export function rowValues(row: JobRowSpec, shard?: number): string {
   const next = row.nextRun === null ? 'NULL' : sqlTime(row.nextRun);
   const created = sqlTime(row.createdAt);
-  return `(${literal(row.path)},${literal(row.body)},${literal(row.interval)},NULL,'UTC',${row.oneOff ? 1 : 0},${next},${sqlTime(row.nextSched)},NULL,0,NULL,NULL,NULL,${created},${created})`;
+  const tail = shard === undefined ? '' : `,${shard}`;
+  return `(${literal(row.path)},${literal(row.body)},${literal(row.interval)},NULL,'UTC',${row.oneOff ? 1 : 0},${next},${sqlTime(row.nextSched)},NULL,0,NULL,NULL,NULL,${created},${created}${tail})`;
 }

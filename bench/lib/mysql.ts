@@ -1,8 +1,9 @@
-import { leaseTableName, migrationsTableName, runsTableName } from '../../src/store/table-names.js';
+import { instancesTableName, leaseTableName, migrationsTableName, runsTableName, shardsTableName } from '../../src/store/table-names.js';
+import { ShardMap } from '../../src/cluster/shard-map.js';
 import mysql from 'mysql2/promise';
 import { buildConfig, type MysqlSettings } from '../../src/config/config.js';
 import { JobStore } from '../../src/store/job-store.js';
-import { COLUMNS, rowValues, sqlTime, type JobRowSpec } from './job-rows.js';
+import { COLUMNS_WITH_SHARD, rowValues, sqlTime, type JobRowSpec } from './job-rows.js';
 import { farFutureJob, farFutureJobsSelect } from './jobs.js';
 import { CONNECTION, MYSQL } from './mysql-connection.js';
 
@@ -37,9 +38,16 @@ export async function query(sql: string, params: unknown[] = []): Promise<unknow
   }
 }
 
-/** Drops a jobs table and the lease and migration history tables beside it. */
+/** Drops a jobs table and the tables beside it (lease, migration history, run history, shard leases, instances). */
 export async function dropTable(table: string): Promise<void> {
-  await query(`DROP TABLE IF EXISTS \`${table}\`, \`${leaseTableName(table)}\`, \`${migrationsTableName(table)}\`, \`${runsTableName(table)}\``);
+  const names = [table, leaseTableName(table), migrationsTableName(table), runsTableName(table), shardsTableName(table), instancesTableName(table)];
+  await query(`DROP TABLE IF EXISTS ${names.map((name) => `\`${name}\``).join(', ')}`);
+}
+
+/** The table's shard count: the rows of `<table>_shards` (made by -create-table). */
+export async function shardCount(table: string): Promise<number> {
+  const rows = (await query(`SELECT COUNT(*) AS n FROM \`${shardsTableName(table)}\``)) as { n: number }[];
+  return Number(rows[0].n);
 }
 
 export async function rowCount(table: string): Promise<number> {
@@ -66,6 +74,7 @@ export async function insertJobs(
   const parallel = Math.max(1, Math.min(options.parallel ?? 2, Math.ceil(total / batch)));
   let done = 0;
   const per = Math.ceil(total / parallel);
+  const shards = new ShardMap(await shardCount(table));
   await Promise.all(
     Array.from({ length: parallel }, async (_, worker) => {
       const from = worker * per;
@@ -76,8 +85,11 @@ export async function insertJobs(
         for (let start = from; start < to; start += batch) {
           const end = Math.min(to, start + batch);
           const values: string[] = [];
-          for (let i = start; i < end; i++) values.push(rowValues(make(i)));
-          await connection.query(`INSERT INTO \`${table}\` (${COLUMNS}) VALUES ${values.join(',')}`);
+          for (let i = start; i < end; i++) {
+            const row = make(i);
+            values.push(rowValues(row, shards.of(row.path, row.body)));
+          }
+          await connection.query(`INSERT INTO \`${table}\` (${COLUMNS_WITH_SHARD}) VALUES ${values.join(',')}`);
           done += end - start;
           options.onProgress?.(done);
         }
@@ -124,6 +136,7 @@ export async function fillFarFutureJobs(
     return;
   }
   const chunk = options.chunk ?? 500_000;
+  const shards = await shardCount(table);
   const indexes = await secondaryIndexes(table);
   for (const name of indexes.keys()) await query(`ALTER TABLE \`${table}\` DROP INDEX \`${name}\``);
   let next = 0;
@@ -136,7 +149,7 @@ export async function fillFarFutureJobs(
           const from = next;
           const to = Math.min(n, from + chunk);
           next = to;
-          await connection.query(`INSERT INTO \`${table}\` (${COLUMNS}) ${farFutureJobsSelect(from, to, now)}`);
+          await connection.query(`INSERT INTO \`${table}\` (${COLUMNS_WITH_SHARD}) ${farFutureJobsSelect(from, to, now, shards)}`);
           done += to - from;
           options.onProgress?.(done);
         }
@@ -146,24 +159,25 @@ export async function fillFarFutureJobs(
     }),
   );
   for (const [name, columns] of indexes) await query(`ALTER TABLE \`${table}\` ADD INDEX \`${name}\` (${columns.map((c) => `\`${c}\``).join(', ')})`);
-  await checkFarFutureRows(table, n, now);
+  await checkFarFutureRows(table, n, now, new ShardMap(shards));
 }
 
 /** A few rows of a filled table against farFutureJob (first, last, some between). */
-async function checkFarFutureRows(table: string, n: number, now: number): Promise<void> {
+async function checkFarFutureRows(table: string, n: number, now: number, shards: ShardMap): Promise<void> {
   const samples = [...new Set([0, 1, 9_999, 10_000, 123_457, Math.floor(n / 2), n - 1].filter((i) => i >= 0 && i < n))];
   for (const i of samples) {
     const job = farFutureJob(i, now);
     const rows = (await query(
-      `SELECT \`interval\` AS iv, one_off AS oneOff, CAST(next_run AS CHAR) AS nextRun, CAST(next_sched AS CHAR) AS nextSched, CAST(created_at AS CHAR) AS createdAt FROM \`${table}\` WHERE path = ? AND body = ?`,
+      `SELECT \`interval\` AS iv, one_off AS oneOff, CAST(next_run AS CHAR) AS nextRun, CAST(next_sched AS CHAR) AS nextSched, CAST(created_at AS CHAR) AS createdAt, shard FROM \`${table}\` WHERE path = ? AND body = ?`,
       [job.path, job.body],
-    )) as { iv: string; oneOff: number; nextRun: string; nextSched: string; createdAt: string }[];
+    )) as { iv: string; oneOff: number; nextRun: string; nextSched: string; createdAt: string; shard: number }[];
     const expected = {
       iv: job.interval,
       oneOff: 0,
       nextRun: sqlTime(job.nextRun as number),
       nextSched: sqlTime(job.nextSched),
       createdAt: sqlTime(job.createdAt),
+      shard: shards.of(job.path, job.body),
     };
     const row = rows[0];
     const got = row && {
@@ -172,6 +186,7 @@ async function checkFarFutureRows(table: string, n: number, now: number): Promis
       nextRun: `'${row.nextRun}'`,
       nextSched: `'${row.nextSched}'`,
       createdAt: `'${row.createdAt}'`,
+      shard: Number(row.shard),
     };
     if (JSON.stringify(got) !== JSON.stringify(expected))
       throw new Error(`row ${i} (${job.path}/${job.body}) is ${JSON.stringify(got)}, farFutureJob gives ${JSON.stringify(expected)}`);
