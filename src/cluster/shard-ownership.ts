@@ -235,9 +235,11 @@ export class ShardOwnership {
     const found = rows.flatMap((row, shard) => (row.owner === instanceId && !this.held.has(shard) ? [{ shard, epoch: row.epoch }] : []));
 
     const wanted = this.stopping ? [] : this.wantedShards(instances.map((instance) => instance.id));
-    const free = wanted.filter(
-      (shard) => !this.held.has(shard) && !found.some((f) => f.shard === shard) && (rows[shard].owner === '' || rows[shard].expired),
-    );
+    // The first round only announces this server: servers started together see each other at the
+    // next one, instead of the first taking (and loading) every shard only to hand most over.
+    const free = first
+      ? []
+      : wanted.filter((shard) => !this.held.has(shard) && !found.some((f) => f.shard === shard) && (rows[shard].owner === '' || rows[shard].expired));
     let taken: ShardClaim[] = [];
     if (free.length > 0) {
       try {

@@ -93,12 +93,14 @@ interface Server {
   /** Shards whose jobs are in memory (loaded, not dropped). */
   loaded: Set<number>;
   lostCount: number;
+  /** Shards taken (and loaded) so far. */
+  acquiredCount: number;
 }
 
 function server(table: LeaseTable, id: string, onValidity?: (valid: boolean) => void): Server {
   const leases = new FakeLeases(table, id);
   const loaded = new Set<number>();
-  const s: Server = { id, leases, loaded, lostCount: 0, ownership: undefined as unknown as ShardOwnership };
+  const s: Server = { id, leases, loaded, lostCount: 0, acquiredCount: 0, ownership: undefined as unknown as ShardOwnership };
   s.ownership = new ShardOwnership({
     leases,
     instanceId: id,
@@ -109,6 +111,7 @@ function server(table: LeaseTable, id: string, onValidity?: (valid: boolean) => 
     onValidity,
     owner: {
       acquired: async (shards) => {
+        s.acquiredCount += shards.length;
         for (const shard of shards) loaded.add(shard);
       },
       lost: (shards) => {
@@ -173,11 +176,13 @@ describe('rendezvous', () => {
 });
 
 describe('ShardOwnership', () => {
-  test('alone, a server takes every shard at start; a second one gets about half, handed over without overlap', async () => {
+  test('alone, a server takes every shard at its second round; a second one gets about half, handed over without overlap', async () => {
     const clock = new FakeClock(0);
     const table = new LeaseTable(clock);
     const a = server(table, 'a');
     await a.ownership.start();
+    assert.equal(a.loaded.size, 0, 'the first round only announces the server');
+    await run(clock, 600, [a]);
     assert.equal(a.loaded.size, SHARDS);
     assert.ok(a.ownership.valid());
     const b = server(table, 'b');
@@ -232,12 +237,27 @@ describe('ShardOwnership', () => {
     assert.equal(a.loaded.size, SHARDS);
   });
 
+  test('servers started together see each other before taking shards: none takes (and loads) every shard to hand most over', async () => {
+    const clock = new FakeClock(0);
+    const table = new LeaseTable(clock);
+    const servers = ['a', 'b', 'c'].map((id) => server(table, id));
+    await Promise.all(servers.map((s) => s.ownership.start()));
+    await run(clock, 3_000, servers);
+    const acquired = servers.map((s) => s.acquiredCount);
+    assert.equal(
+      acquired.reduce((a, b) => a + b, 0),
+      SHARDS,
+      `every shard loaded once: ${acquired.join(', ')}`,
+    );
+  });
+
   test('distrust (a write-back failed): nothing is trusted until the next round renews', async () => {
     const clock = new FakeClock(0);
     const table = new LeaseTable(clock);
     const validity: boolean[] = [];
     const a = server(table, 'a', (valid) => validity.push(valid));
     await a.ownership.start();
+    await run(clock, 600, [a]);
     a.ownership.distrust();
     assert.equal(a.ownership.valid(), false);
     await clock.advanceAsync(1);
@@ -252,6 +272,7 @@ describe('ShardOwnership', () => {
     const table = new LeaseTable(clock);
     const a = server(table, 'a');
     await a.ownership.start();
+    await run(clock, 600, [a]);
     const fence = a.ownership.fence([3, 5]);
     assert.deepEqual(fence, {
       kind: 'shards',
