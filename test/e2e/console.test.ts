@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import type { BrowserContext, Page } from 'playwright-core';
-import { DalgaClient, DalgaError } from '../../src/client/dalga-client.js';
+import { DalgaClient, type DalgaError } from '../../src/client/dalga-client.js';
 import { DalgaProcess, writeConfig } from '../helpers/dalga-process.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/databases.js';
 import { eventually } from '../helpers/eventually.js';
