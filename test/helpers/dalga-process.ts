@@ -70,7 +70,7 @@ export class DalgaProcess {
       cwd?: string;
       /** Headers for the /readyz probe (a server with an API token needs them). */
       readyHeaders?: Record<string, string>;
-      /** Default true: wait for /readyz 200. False: resolve once it listens (a standby never gets ready). */
+      /** Default true: wait for /readyz 200. False: resolve once it listens (to watch it while it is loading). */
       waitReady?: boolean;
       /** Modules to preload before the server (`node --import`), such as clock-shim.mjs. */
       preload?: string[];

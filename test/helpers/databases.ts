@@ -91,7 +91,9 @@ export function createTestDatabase(kind: DatabaseKind): TestDatabase {
     dir,
     ini: `[mysql]\nhost = ${MYSQL.host}\nport = ${MYSQL.port}\ndb = ${MYSQL.database}\ntable = ${table}\nuser = ${MYSQL.user}\npassword =\n`,
     async drop() {
-      await mysqlQuery(`DROP TABLE IF EXISTS \`${table}\`, \`${table}_lease\`, \`${table}_migrations\`, \`${table}_runs\``);
+      await mysqlQuery(
+        `DROP TABLE IF EXISTS \`${table}\`, \`${table}_lease\`, \`${table}_migrations\`, \`${table}_runs\`, \`${table}_shards\`, \`${table}_instances\``,
+      );
       rmSync(dir, { recursive: true, force: true });
     },
   };
