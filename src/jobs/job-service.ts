@@ -279,7 +279,7 @@ export class JobService {
   schedule(path: string, body: string, spec: JobSpec): Promise<Job> {
     return this.change(path, body, async (key, written) => {
       const job = putJob(path, body, spec, this.jobOf(key), this.now());
-      if (await written(this.writes.upsert(job))) this.commit(key, job);
+      if (await written(() => this.writes.upsert(job))) this.commit(key, job);
       return job;
     });
   }
@@ -287,7 +287,7 @@ export class JobService {
   /** DELETE: idempotent. */
   remove(path: string, body: string): Promise<void> {
     return this.change(path, body, async (key, written) => {
-      if (await written(this.writes.delete(path, body))) this.forget(key);
+      if (await written(() => this.writes.delete(path, body))) this.forget(key);
     });
   }
 
@@ -298,7 +298,7 @@ export class JobService {
       if (this.running.has(key)) throw new JobConflictError('job is running now; trigger it again when it has finished');
       if (current.nextRun === null) throw new JobConflictError('job is disabled; enable it before triggering');
       const job = triggerJob(current, this.now());
-      if (await written(this.writes.upsert(job))) this.commit(key, job);
+      if (await written(() => this.writes.upsert(job))) this.commit(key, job);
       return job;
     });
   }
@@ -310,20 +310,21 @@ export class JobService {
       if ((current.nextRun !== null) === enabled) return current;
       const now = this.now();
       const job = enabled ? enableJob(current, now, this.policy) : disableJob(current, now);
-      if (await written(this.writes.upsert(job))) this.commit(key, job);
+      if (await written(() => this.writes.upsert(job))) this.commit(key, job);
       return job;
     });
   }
 
   /**
    * An API change of one key, in its KeyQueue slot, while its shard is served here. `written`
-   * awaits the database write and says whether memory may follow: false when the shard left
-   * memory meanwhile (the write is in the table, which the next owner reads).
+   * sends the write once this server may (a refusal before it means nothing was sent), awaits it,
+   * and says whether memory may follow: false when the shard left memory meanwhile (the write is in
+   * the table, which the next owner reads).
    */
   private change<T>(
     path: string,
     body: string,
-    apply: (key: string, written: (write: Promise<unknown>) => Promise<boolean>) => Promise<T>,
+    apply: (key: string, written: (write: () => Promise<unknown>) => Promise<boolean>) => Promise<T>,
   ): Promise<T> {
     const key = jobKey(path, body);
     return this.queue.run(key, async () => {
@@ -332,8 +333,9 @@ export class JobService {
       const generation = this.shards.begin(shard);
       try {
         return await apply(key, async (write) => {
+          // Checked before the write is handed to the batcher: a refusal here must mean nothing was sent.
           this.assertMayWrite(shard);
-          await this.written(key, write);
+          await this.written(key, write());
           return this.shards.generation(shard) === generation;
         });
       } finally {

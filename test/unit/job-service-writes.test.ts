@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
-import { JobService, type RunTicket } from '../../src/jobs/job-service.js';
+import { JobService, NotActiveError, type RunTicket } from '../../src/jobs/job-service.js';
 import { parseJobSpec } from '../../src/jobs/job-spec.js';
 import { JobStore, StoreUnavailableError, type StatementTiming } from '../../src/store/job-store.js';
 import type { WriteFence } from '../../src/store/write-fence.js';
@@ -27,6 +27,8 @@ for (const kind of ['mysql', 'sqlite'] as DatabaseKind[]) {
     let store: JobStore;
     let fence: WriteFence;
     let gate: ShardGate;
+    /** Whether the service may write (it trusts its shard leases). */
+    let writable: boolean;
     const statements: StatementTiming[] = [];
     let clock: FakeClock;
     let service: JobService;
@@ -50,12 +52,13 @@ for (const kind of ['mysql', 'sqlite'] as DatabaseKind[]) {
     });
 
     beforeEach(async () => {
+      writable = true;
       clock = new FakeClock(T0);
       writeBackBatches = [];
       writeBackErrors = 0;
       service = new JobService({
         store,
-        gate,
+        gate: { ...gate, mayWrite: (shard) => writable && gate.mayWrite(shard) },
         clock,
         timer: new WheelTimer(new TimingWheel<number>(T0), clock, () => {}),
         policy: {
@@ -128,6 +131,17 @@ for (const kind of ['mysql', 'sqlite'] as DatabaseKind[]) {
       assert.equal(service.get('share', 'b000'), undefined, 'memory follows the database');
       assert.equal(service.get('share', 'b001')?.nextRun, ok.finishedAt + MINUTE);
       assert.deepEqual(service.counts(), { total: 59, disabled: 0, failing: 0, running: 0, writeBacksPending: 0 });
+    });
+
+    test('a server that does not trust its leases refuses a write before sending it: nothing lands', async () => {
+      await putJobs('trust', 1);
+      writable = false;
+      await assert.rejects(service.schedule('trust', 'b000', parseJobSpec({ interval: '3600' })), NotActiveError);
+      await assert.rejects(service.remove('trust', 'b000'), NotActiveError);
+      await new Promise((resolve) => setTimeout(resolve, 100)); // a write handed to the batcher would have committed by now
+      const [row] = await rowsOf('trust');
+      assert.equal(row?.interval, '60', 'the row as it was');
+      assert.equal(service.get('trust', 'b000')?.interval, '60');
     });
 
     test('a failed statement fails every PUT in it and leaves memory as it was', async () => {
