@@ -1,19 +1,13 @@
 import { rendezvous } from '../../src/cluster/rendezvous.js';
+import type { DalgaStatus } from '../../src/client/dalga-client.js';
 import { ShardMap } from '../../src/cluster/shard-map.js';
 import { nowMs, sleep } from './clock.js';
 import { DalgaServer, httpGet, type DalgaServerOptions } from './dalga-server.js';
 import { LoadClient, type LoadRequest, type Sent } from './load.js';
 
 /** The fields of GET /status the cluster scenarios read. */
-export interface ServerStatus {
-  instance_id: string;
-  state: 'loading' | 'ready' | 'suspended' | 'stopping';
-  total_jobs: number;
-  running_jobs: number;
-  write_backs_pending: number;
-  shards: { total: number; owned: number[]; loading: number[]; releasing: number[] };
-  instances: { id: string; address: string; shards: number }[];
-}
+/** GET /status, as the client types it. */
+export type ServerStatus = DalgaStatus;
 
 /**
  * Several Dalga servers on one MariaDB table (each its own process, config and log), as an

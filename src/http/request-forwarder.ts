@@ -1,6 +1,7 @@
 import http from 'node:http';
 import got from 'got';
 import type { Context, Next } from 'koa';
+import { ShardNotHereError } from '../jobs/job-service.js';
 import type { ShardState } from '../jobs/shard-states.js';
 import { HttpError } from './http-error.js';
 
@@ -48,12 +49,7 @@ export function requestForwarding(deps: ForwardingDeps) {
     const key = match && decoded(match[1], match[2]);
     const here = key && deps.shardOf(key.path, key.body);
     if (!here || here.state === 'ready') return next();
-    if (here.state !== 'absent') {
-      throw new HttpError(
-        503,
-        `shard ${here.shard} is ${here.state === 'loading' ? 'being loaded here' : 'being handed over to another server'}; try again`,
-      );
-    }
+    if (here.state !== 'absent') throw new ShardNotHereError(here.shard, here.state);
     const owner = deps.ownerOf(here.shard);
     if (!owner || owner.id === deps.instanceId || ctx.get(FORWARDED_BY) !== '') {
       throw new HttpError(503, `shard ${here.shard} is between owners; try again`);

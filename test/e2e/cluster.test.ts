@@ -20,6 +20,7 @@
  * Each step prints one CLUSTER-STEP line.
  */
 import assert from 'node:assert/strict';
+import type { DalgaStatus } from '../../src/client/dalga-client.js';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -67,14 +68,7 @@ interface Fault {
   resumedAt?: number;
 }
 
-interface StatusJson {
-  instance_id: string;
-  state: string;
-  running_jobs: number;
-  write_backs_pending: number;
-  shards: { total: number; owned: number[]; loading: number[]; releasing: number[] };
-  instances: { id: string; address: string; shards: number }[];
-}
+type StatusJson = DalgaStatus;
 
 interface Row {
   path: string;

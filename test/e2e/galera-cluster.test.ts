@@ -10,6 +10,7 @@
  * slots skipped while unsettled.
  */
 import assert from 'node:assert/strict';
+import type { DalgaStatus } from '../../src/client/dalga-client.js';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -29,11 +30,7 @@ const VICTIM = 1;
 /** A slot this close to an unsettled moment may be skipped or fired twice. */
 const MARGIN_MS = 1_500;
 
-interface ServerStatus {
-  state: string;
-  instance_id: string;
-  shards: { owned: number[]; loading: number[]; releasing: number[] };
-}
+type ServerStatus = DalgaStatus;
 
 describe('3 Dalga servers on a 3-node Galera cluster', { skip: skipUnlessGalera() }, () => {
   let cluster: GaleraCluster;

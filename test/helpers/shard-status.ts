@@ -1,4 +1,5 @@
 import { crc32 } from 'node:zlib';
+import type { DalgaStatus } from '../../src/client/dalga-client.js';
 import type { DalgaProcess } from './dalga-process.js';
 import { eventually } from './eventually.js';
 
@@ -14,7 +15,7 @@ export interface ShardStatus {
   loading: number[];
   releasing: number[];
   /** The live servers by this server's last round, with the shards each held then. */
-  instances: { id: string; address: string; shards: number }[];
+  instances: DalgaStatus['instances'];
 }
 
 export async function shardStatus(dalga: DalgaProcess): Promise<ShardStatus> {
