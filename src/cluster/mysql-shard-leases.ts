@@ -35,6 +35,8 @@ export class MysqlShardLeases implements ShardLeases {
   private readonly instances: string;
   private readonly statementTimeoutMs: number;
   private rounds = 0;
+  /** Left the cluster: rounds renew what is held but no longer heartbeat (that would undo the leave). */
+  private left = false;
 
   constructor(
     private readonly settings: MysqlSettings,
@@ -48,20 +50,27 @@ export class MysqlShardLeases implements ShardLeases {
   async round(): Promise<LeaseRound> {
     const { instanceId, address, leaseMs } = this.options;
     const forget = this.rounds++ % FORGET_EVERY_ROUNDS === 0;
+    const heartbeat = this.left
+      ? []
+      : [
+          `INSERT INTO ${this.instances} (id, address, last_seen) VALUES (?, ?, UTC_TIMESTAMP(3))
+           ON DUPLICATE KEY UPDATE address = VALUES(address), last_seen = VALUES(last_seen)`,
+        ];
     const results = (await this.query(
       [
-        `INSERT INTO ${this.instances} (id, address, last_seen) VALUES (?, ?, UTC_TIMESTAMP(3))
-         ON DUPLICATE KEY UPDATE address = VALUES(address), last_seen = VALUES(last_seen)`,
+        ...heartbeat,
         // No expiry condition: a holder whose lease ran out while nobody else took it keeps it.
         `UPDATE ${this.shards} SET expires_at = ${this.expiry} WHERE owner = ?`,
         `SELECT shard, owner, epoch, expires_at < UTC_TIMESTAMP(3) AS expired FROM ${this.shards} ORDER BY shard`,
         `SELECT id, address FROM ${this.instances} WHERE last_seen >= UTC_TIMESTAMP(3) - INTERVAL ${micros(leaseMs)} MICROSECOND ORDER BY id`,
         ...(forget ? [`DELETE FROM ${this.instances} WHERE last_seen < UTC_TIMESTAMP(3) - INTERVAL ${FORGET_INSTANCES_AFTER}`] : []),
       ].join(';\n'),
-      [instanceId, address, instanceId],
+      [...(this.left ? [] : [instanceId, address]), instanceId],
     )) as unknown[];
-    const rows = results[2] as { shard: number; owner: string; epoch: number | string; expired: number | string }[];
-    const live = results[3] as { id: string; address: string }[];
+    const [rows, live] = results.slice(heartbeat.length + 1) as [
+      { shard: number; owner: string; epoch: number | string; expired: number | string }[],
+      { id: string; address: string }[],
+    ];
     return {
       shards: rows.map((row) => ({ owner: row.owner, epoch: Number(row.epoch), expired: Number(row.expired) === 1 })),
       instances: live.map((row) => ({ id: row.id, address: row.address })),
@@ -91,6 +100,8 @@ export class MysqlShardLeases implements ShardLeases {
   }
 
   async leave(): Promise<void> {
+    // Set before the DELETE is sent: a round sent earlier runs before it on this connection, one sent later does not heartbeat.
+    this.left = true;
     await this.query(`DELETE FROM ${this.instances} WHERE id = ?`, [this.options.instanceId]);
   }
 

@@ -35,7 +35,7 @@ export interface ShardLeases {
   take(shards: readonly number[]): Promise<ShardClaim[]>;
   /** Gives shards up at once (handoff, graceful stop), so the next owner need not wait for them to expire. */
   release(claims: readonly ShardClaim[]): Promise<void>;
-  /** Removes this instance's heartbeat (graceful stop): the others stop assigning shards to it at once. */
+  /** Removes this instance's heartbeat (graceful stop): the others stop assigning shards to it at once. Later rounds renew without heartbeating. */
   leave(): Promise<void>;
   /** The claim every write of rows in these shards is fenced with. */
   fence(claims: readonly ShardClaim[]): WriteFence;

@@ -3,7 +3,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { skipUnlessMysql, type DatabaseKind } from '../helpers/databases.js';
+import { instancesTableName } from '../../src/store/table-names.js';
+import { mysqlQuery, skipUnlessMysql, type DatabaseKind } from '../helpers/databases.js';
 import { DalgaProcess } from '../helpers/dalga-process.js';
 import type { EndpointServer } from '../helpers/endpoint-server.js';
 import { createTestStack, type TestStack } from '../helpers/test-stack.js';
@@ -65,6 +66,7 @@ for (const kind of ['mysql', 'sqlite'] as DatabaseKind[]) {
 
     test('SIGTERM waits for callbacks in flight and writes their outcome before exiting 0', async () => {
       const first = await DalgaProcess.start(config);
+      const firstId = (await first.request('GET', '/status')).json.instance_id;
       endpoint.responder = (c) => (c.path === '/draining' ? { status: 200, delayMs: 1_000 } : { status: 200 });
       try {
         await first.request('PUT', '/jobs/draining/a?one-off=true&immediate=true');
@@ -73,11 +75,18 @@ for (const kind of ['mysql', 'sqlite'] as DatabaseKind[]) {
         const stopping = Date.now();
         assert.equal(await first.stop(), 0);
         assert.ok(Date.now() - stopping >= 500, 'stop waited for the callbacks in flight');
+        if (kind === 'mysql') {
+          // Its lease rounds went on while it drained; none may have put back the heartbeat it removed.
+          const heartbeats = await mysqlQuery(`SELECT id FROM \`${instancesTableName(stack.db.table)}\` WHERE id = ?`, [firstId]);
+          assert.deepEqual(heartbeats, [], 'a stopped server leaves no heartbeat for the others to wait on');
+        }
       } finally {
         endpoint.responder = () => ({ status: 200 });
       }
       const second = await DalgaProcess.start(config);
       try {
+        const status = (await second.request('GET', '/status')).json;
+        assert.equal(status.shards.owned.length, status.shards.total, 'alone, it holds every shard once ready');
         assert.equal((await second.request('GET', '/jobs/draining/a')).status, 404, 'the one-off succeeded and was deleted');
         const periodic = await second.request('GET', '/jobs/draining/b');
         assert.equal(periodic.json.last_status, 200);
