@@ -397,8 +397,11 @@ describe('a connection lost after the write reached the database', { skip: await
     const { dalga, proxy, db } = stack;
     for (const job of ['lost-reply/delete', 'lost-reply/patch']) assert.equal((await dalga.request('PUT', `/jobs/${job}?interval=3600`)).status, 201);
     // Open connections in the pool, so that the writes below go out on them (a new connection's
-    // handshake would be swallowed too: it fails before anything is sent, a certain 503).
+    // handshake would be swallowed too: it fails before anything is sent, a certain 503). The
+    // latency makes the listings overlap, so that each holds a connection of its own.
+    proxy.delay(100);
     const warm = await Promise.all(Array.from({ length: 8 }, () => boundedRequest(dalga.url, 'GET', '/jobs?path=lost', DEADLINE_MS)));
+    proxy.delay(0);
     assert.deepEqual(
       warm.map((a) => a.status),
       Array(8).fill(200),
@@ -417,7 +420,10 @@ describe('a connection lost after the write reached the database', { skip: await
     }
     await sleep(1_500); // the service side finishes what it was sent
     const rows = await storedJobs(db.table);
-    assert.ok(rows.has('lost-reply/put') && !rows.has('lost-reply/delete') && rows.get('lost-reply/patch')?.nextRun === null, 'all three committed');
+    assert.ok(
+      rows.has('lost-reply/put') && !rows.has('lost-reply/delete') && rows.get('lost-reply/patch')?.nextRun === null,
+      `all three committed: ${JSON.stringify(answers.map((a) => [a.method, a.json?.error]))}`,
+    );
     const job = (key: string) => dalga.request('GET', `/jobs/${key}`);
     await eventually(
       async () => [(await job('lost-reply/put')).status, (await job('lost-reply/delete')).status, (await job('lost-reply/patch')).json.enabled],

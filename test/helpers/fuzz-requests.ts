@@ -426,6 +426,15 @@ function bytesOf(text: string): Buffer {
   return Buffer.from(text, 'latin1');
 }
 
+/** A byte-string segment as the server decodes it (percent-decoded UTF-8); null if it does not decode. */
+function decodeSegment(segment: string): string | null {
+  try {
+    return decodeURIComponent(Buffer.from(segment, 'latin1').toString('utf8'));
+  } catch {
+    return null;
+  }
+}
+
 /** UTF-8 text as a byte string. */
 function utf8(text: string): string {
   return Buffer.from(text, 'utf8').toString('latin1');
@@ -482,12 +491,21 @@ export class FuzzRequestGenerator {
     const roll = rng.next();
     const method = rng.chance(0.85) ? rng.pick(API_METHODS) : rng.pick(OTHER_METHODS);
     let target: string;
-    if (roll < 0.45) target = `/jobs/${this.segment(pool)}/${this.segment(pool)}`;
-    else if (roll < 0.55) target = this.oddJobsPath(pool);
+    let key: PoolKey | undefined;
+    if (roll < 0.45) {
+      const [path, body] = [this.segment(pool), this.segment(pool)];
+      target = `/jobs/${path}/${body}`;
+      // A segment may be a pool key's own: then the answer is about that key and must be followed.
+      key = pool.find((k) => k.path === decodeSegment(path) && k.body === decodeSegment(body));
+    } else if (roll < 0.55) target = this.oddJobsPath(pool);
     else if (roll < 0.95) target = rng.pick(OTHER_ROUTES);
     else target = `/${this.segment(pool)}`;
     const params = rng.chance(0.6) ? this.randomParams() : [];
-    return this.build(method, target, params, { formChance: 0.2, hostileChance: 0.25 });
+    const request = this.build(method, target, params, { formChance: 0.2, hostileChance: 0.25 });
+    // Only while the request line still names it (an odd prefix makes it another route).
+    const line = request.bytes.subarray(0, request.bytes.indexOf('\r\n')).toString('latin1');
+    const named = line.startsWith(`${method} ${target}`) && [' ', '?'].includes(line[method.length + 1 + target.length] ?? '');
+    return key && named ? { ...request, key } : request;
   }
 
   /** A valid-looking (mostly valid) PUT parameter set. */
