@@ -164,6 +164,15 @@ export class DalgaServer {
     return JSON.parse(response.text);
   }
 
+  /** Run-outcome write-back statements so far, and the outcomes they carried (from /metrics). */
+  async writeBacks(): Promise<{ statements: number; outcomes: number }> {
+    const response = await httpGet(`${this.url}/metrics`);
+    if (response.status !== 200) throw new Error(`/metrics answered ${response.status}: ${response.text}`);
+    const value = (name: string) =>
+      Number(/^(\S+) (\S+)$/m.exec(response.text.split('\n').find((line) => line.startsWith(`${name} `)) ?? '')?.[2] ?? NaN);
+    return { statements: value('dalga_write_back_batch_size_count'), outcomes: value('dalga_write_back_batch_size_sum') };
+  }
+
   /** SIGTERM (graceful: drains callbacks) and the exit code; SIGKILL after timeoutMs. */
   async stop(timeoutMs = 30_000): Promise<number | null> {
     if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGTERM');

@@ -58,7 +58,8 @@ for (const kind of ['mysql', 'sqlite'] as DatabaseKind[]) {
     if (kind === 'mysql')
       test('values written into the table: run history, ms fractions and leap-day times', async () => {
         const table = `\`${stack.db.table}\``;
-        const soon = new Date(Date.now() + 2_000).toISOString().replace('T', ' ').replace('Z', '');
+        // Due after the server is up and has been asked (a start under load can take seconds), then fired.
+        const soon = new Date(Date.now() + 8_000).toISOString().replace('T', ' ').replace('Z', '');
         await mysqlQuery(
           `UPDATE ${table} SET triggered_at = '2028-02-29 00:00:00.123', attempts = 3, failing_since = '2028-02-29 00:00:00.000',
          last_run = '2024-02-29 23:59:59.999', last_status = 503, last_error = 'HTTP 503: «upstream» down', next_run = ?
@@ -91,7 +92,7 @@ for (const kind of ['mysql', 'sqlite'] as DatabaseKind[]) {
           assert.equal(d.cron, '15 10 * * 1-5');
           assert.equal(d.location, 'America/New_York');
           // triggered_at and attempts are not in the JSON: the retried trigger run shows them.
-          const [callback] = await stack.endpoint.waitFor((c) => c.path === '/shared', 1, 10_000);
+          const [callback] = await stack.endpoint.waitFor((c) => c.path === '/shared', 1, 30_000);
           assert.equal(callback.headers['dalga-sched'], '2028-02-29T00:00:00.123Z');
           assert.equal(callback.headers['dalga-attempt'], '4');
         } finally {
